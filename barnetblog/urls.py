@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.flatpages import views as flatpage_views
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+admin.site.site_header = f"{settings.SITE_NAME} administration"
+admin.site.site_title = settings.SITE_NAME
+admin.site.index_title = "Write and manage the blog"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # The pages linked from every footer; more flat pages live under /pages/.
+    path("about/", flatpage_views.flatpage, {"url": "/about/"}, name="about"),
+    path("house-rules/", flatpage_views.flatpage, {"url": "/house-rules/"}, name="house-rules"),
+    path("privacy/", flatpage_views.flatpage, {"url": "/privacy/"}, name="privacy"),
+    path(
+        "accessibility/",
+        flatpage_views.flatpage,
+        {"url": "/accessibility/"},
+        name="accessibility",
+    ),
+    path("pages/", include("django.contrib.flatpages.urls")),
+    path("", include("posts.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # Uploads are re-encoded images and checked documents; the security middleware adds
+    # `X-Content-Type-Options: nosniff`. A front-end server may take this over in production.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]

@@ -1,0 +1,421 @@
+"""Posts, and what hangs off them: authors, categories, tags, images and attachments.
+
+`Post.objects.published()` is the single rule for what the public may see. Every view, feed,
+sitemap and template tag goes through it; nothing else in the project filters on status.
+"""
+
+import os
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from barnetblog import sanitiser
+
+# Long enough for any real post, short enough that rendering stays quick.
+BODY_MAX_LENGTH = 200_000
+EXCERPT_WORDS = 55
+
+
+def unique_slug(model, value, *, exclude_pk=None, extra=None, max_length=200):
+    """A slug from `value`, made unique among `model` rows matching `extra` with -2, -3…"""
+    base = (slugify(value) or "item")[: max_length - 6].strip("-") or "item"
+    candidate, n = base, 1
+    others = model._default_manager.filter(**(extra or {})).exclude(pk=exclude_pk)
+    while others.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+class Author(models.Model):
+    """The public face of a user who writes posts.
+
+    The slug is public (author archives use it) and is never the login username.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="author_profile"
+    )
+    display_name = models.CharField(max_length=100)
+    slug = models.SlugField(
+        max_length=100, unique=True, help_text="Used in the author's public address."
+    )
+    bio = models.TextField("short biography", blank=True, max_length=1000)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return self.display_name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Author, self.display_name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("posts:author", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.slug and self.user_id and self.slug.lower() == self.user.get_username().lower():
+            raise ValidationError(
+                {"slug": "Choose a public address that is not the login username."}
+            )
+
+
+class TaxonomyQuerySet(models.QuerySet):
+    def with_published_counts(self):
+        """Annotate `num_posts` (published posts only) and drop terms with none."""
+        now = timezone.now()
+        published = Q(posts__status=Post.Status.PUBLISHED, posts__published_at__lte=now)
+        return self.annotate(num_posts=Count("posts", filter=published)).filter(num_posts__gt=0)
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True, max_length=1000)
+
+    objects = TaxonomyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("posts:category", kwargs={"slug": self.slug})
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    objects = TaxonomyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("posts:tag", kwargs={"slug": self.slug})
+
+
+def image_upload_to(instance, filename):
+    return f"images/{instance.key}/original{os.path.splitext(filename)[1].lower()}"
+
+
+class Image(models.Model):
+    """An uploaded picture, re-encoded without metadata, with responsive renditions.
+
+    Uploads go through `posts.images.process_upload` (see `posts/forms.py`); the stored
+    original and every rendition are re-encoded copies, never the uploaded bytes.
+    """
+
+    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    title = models.CharField(max_length=200)
+    alt_text = models.CharField(
+        max_length=300,
+        help_text="Describe the picture for people who cannot see it.",
+    )
+    file = models.FileField(upload_to=image_upload_to, max_length=255)
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    # [{"width": 480, "height": 320, "name": "images/<key>/480.jpg"}, …], narrowest first.
+    renditions = models.JSONField(default=list, editable=False)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return self.title
+
+    def rendition(self, max_width=960):
+        """The widest rendition no wider than `max_width` (or the narrowest there is)."""
+        fitting = [r for r in self.renditions if r["width"] <= max_width]
+        return (fitting or self.renditions[:1] or [None])[-1]
+
+    def url_for(self, rendition):
+        return default_storage.url(rendition["name"])
+
+    @property
+    def srcset(self):
+        return ", ".join(f"{self.url_for(r)} {r['width']}w" for r in self.renditions)
+
+    @property
+    def default_rendition(self):
+        return self.rendition(960)
+
+    @property
+    def default_url(self):
+        rendition = self.default_rendition
+        return self.url_for(rendition) if rendition else self.file.url
+
+    @property
+    def markdown(self):
+        """What an author pastes into a post to show this picture."""
+        alt = self.alt_text.replace("[", "(").replace("]", ")")
+        return f"![{alt}]({self.default_url})"
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self):
+        """What the public may see: published, and not scheduled for later."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def for_listing(self):
+        """Everything a list of posts shows, fetched in a fixed number of queries."""
+        return self.select_related("author", "image").prefetch_related("categories", "tags")
+
+    def months(self):
+        """(first day of month, number of posts) pairs, newest first, in local time."""
+        return (
+            self.annotate(month=TruncMonth("published_at"))
+            .values("month")
+            .annotate(num_posts=Count("id"))
+            .order_by("-month")
+        )
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        unique_for_date="published_at",
+        help_text="The last part of the post's address; unique for its publication date.",
+    )
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="posts")
+    body = models.TextField(
+        blank=True,
+        validators=[MaxLengthValidator(BODY_MAX_LENGTH)],
+        help_text="Markdown. Headings, lists, links, images, tables, quotes and code.",
+    )
+    body_html = models.TextField(blank=True, editable=False)
+    excerpt = models.TextField(
+        blank=True,
+        max_length=1000,
+        help_text="Shown in lists of posts. Left blank, the first paragraph is used.",
+    )
+    summary = models.TextField(blank=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        "publication date",
+        null=True,
+        blank=True,
+        help_text="A date in the future schedules the post. Left blank, publishing sets it.",
+    )
+    sticky = models.BooleanField(default=False, help_text="Keep at the top of the home page.")
+    image = models.ForeignKey(
+        Image,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="posts",
+        verbose_name="featured image",
+    )
+    image_alt = models.CharField(
+        "featured image description",
+        max_length=300,
+        blank=True,
+        help_text="Required with a featured image: what the picture shows.",
+    )
+    categories = models.ManyToManyField(Category, blank=True, related_name="posts")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
+    comments_enabled = models.BooleanField(default=True)
+    seo_description = models.CharField(
+        "search engine description",
+        max_length=300,
+        blank=True,
+        help_text="Shown by search engines and link previews. Left blank, the excerpt is used.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="post_status_published_idx"),
+            models.Index(fields=["slug", "published_at"], name="post_slug_published_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            day = self.local_date
+            extra = (
+                {
+                    "published_at__year": day.year,
+                    "published_at__month": day.month,
+                    "published_at__day": day.day,
+                }
+                if day
+                else {"published_at__isnull": True}
+            )
+            self.slug = unique_slug(Post, self.title, exclude_pk=self.pk, extra=extra)
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        self.body_html = sanitiser.render_markdown(self.body)
+        self.summary = self.excerpt.strip() or _words(
+            sanitiser.first_paragraph_text(self.body_html), EXCERPT_WORDS
+        )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        if self.published_at is None:
+            return reverse("posts:preview", kwargs={"pk": self.pk})
+        day = self.local_date
+        return reverse(
+            "posts:detail",
+            kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
+        )
+
+    def clean(self):
+        errors = {}
+        if self.image_id and not self.image_alt.strip():
+            errors["image_alt"] = "Describe the featured image for people who cannot see it."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def local_date(self):
+        """The publication date in the site's time zone (the date in the post's address)."""
+        return timezone.localtime(self.published_at).date() if self.published_at else None
+
+    def is_published(self):
+        """True when the public may see the post (the same rule as `published()`)."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    @property
+    def state_label(self):
+        if self.is_scheduled:
+            return "Scheduled"
+        return self.get_status_display()
+
+    def publish(self, when=None):
+        """Make the post public now, or at `when` (a future time schedules it)."""
+        self.status = self.Status.PUBLISHED
+        if when is not None:
+            self.published_at = when
+        elif self.published_at is None:
+            self.published_at = timezone.now()
+        self.save()
+
+    def unpublish(self):
+        """Take the post back to draft; its publication date is kept for its address."""
+        self.status = self.Status.DRAFT
+        self.save(update_fields=["status", "updated_at"])
+
+    def get_previous_published(self):
+        return (
+            Post.objects.published()
+            .filter(
+                Q(published_at__lt=self.published_at)
+                | Q(published_at=self.published_at, pk__lt=self.pk)
+            )
+            .order_by("-published_at", "-pk")
+            .only("title", "slug", "published_at")
+            .first()
+        )
+
+    def get_next_published(self):
+        return (
+            Post.objects.published()
+            .filter(
+                Q(published_at__gt=self.published_at)
+                | Q(published_at=self.published_at, pk__gt=self.pk)
+            )
+            .order_by("published_at", "pk")
+            .only("title", "slug", "published_at")
+            .first()
+        )
+
+    @property
+    def description(self):
+        """One sentence or so for search engines and link previews."""
+        return self.seo_description or self.summary
+
+
+def _words(text, limit):
+    words = text.split()
+    if len(words) <= limit:
+        return text
+    return " ".join(words[:limit]).rstrip(",;:") + "…"
+
+
+def attachment_upload_to(instance, filename):
+    return f"attachments/{uuid.uuid4().hex[:12]}/{filename}"
+
+
+class Attachment(models.Model):
+    """A document a post refers to (the report, the minutes), listed under the post."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to=attachment_upload_to, max_length=255)
+    kind = models.CharField("type", max_length=20, editable=False)
+    size = models.PositiveBigIntegerField(editable=False, default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if self.file:
+            self.size = self.file.size
+            self.kind = ATTACHMENT_TYPES.get(_extension(self.file.name), ("", "File"))[1]
+        super().save(*args, **kwargs)
+
+
+def _extension(name):
+    return os.path.splitext(name)[1].lower().lstrip(".")
+
+
+# Documents a post may carry: extension -> (leading bytes that file must start with, label).
+ATTACHMENT_TYPES = {
+    "pdf": (b"%PDF-", "PDF"),
+    "docx": (b"PK\x03\x04", "Word document"),
+    "xlsx": (b"PK\x03\x04", "Excel spreadsheet"),
+    "pptx": (b"PK\x03\x04", "PowerPoint presentation"),
+    "odt": (b"PK\x03\x04", "OpenDocument text"),
+    "ods": (b"PK\x03\x04", "OpenDocument spreadsheet"),
+    "odp": (b"PK\x03\x04", "OpenDocument presentation"),
+    "csv": (b"", "CSV data"),
+    "txt": (b"", "Plain text"),
+}
