@@ -27,6 +27,7 @@ urlpatterns = [
 if settings.SERVE_MEDIA:
     # Uploads are re-encoded images and checked documents; the security middleware adds
     # `X-Content-Type-Options: nosniff`. A front-end server may take this over in production.
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
+    def media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", media)]

@@ -9,9 +9,9 @@ register_converter(converters.TwoDigitConverter, "dd")
 app_name = "posts"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("<yyyy:year>/", views.YearArchive.as_view(), name="archive-year"),
-    path("<yyyy:year>/<mm:month>/", views.MonthArchive.as_view(), name="archive-month"),
-    path("<yyyy:year>/<mm:month>/<dd:day>/", views.DayArchive.as_view(), name="archive-day"),
+    path("<yyyy:year>/", views.archive, name="archive-year"),
+    path("<yyyy:year>/<mm:month>/", views.archive, name="archive-month"),
+    path("<yyyy:year>/<mm:month>/<dd:day>/", views.archive, name="archive-day"),
     path("<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/", views.detail, name="detail"),
     path("category/<slug:slug>/", views.category, name="category"),
     path("tag/<slug:slug>/", views.tag, name="tag"),

@@ -1,0 +1,231 @@
+"""What a reader sees on the public pages."""
+
+import datetime
+import zoneinfo
+
+import pytest
+from django.core.management import call_command
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from posts.models import Post
+from tests.factories import AuthorFactory, CategoryFactory, PostFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+
+def test_home_lists_ten_posts_a_page_newest_first_sticky_on_top(client):
+    base = datetime.datetime(2012, 1, 1, 12, tzinfo=LONDON)
+    for n in range(23):
+        PostFactory(title=f"Post {n:02d}", published_at=base + datetime.timedelta(days=n))
+    PostFactory(title="Pinned notice", published_at=base - datetime.timedelta(days=30), sticky=True)
+
+    first = client.get(reverse("posts:home"))
+    titles = [post.title for post in first.context["posts"]]
+    assert titles[:3] == ["Pinned notice", "Post 22", "Post 21"]
+    assert len(titles) == 10
+    html = first.content.decode()
+    assert "Pinned post" in html
+    assert "Page 1 of 3" in html and 'rel="next"' in html
+
+    last = client.get(reverse("posts:home"), {"page": 3})
+    assert [p.title for p in last.context["posts"]] == ["Post 03", "Post 02", "Post 01", "Post 00"]
+
+
+@pytest.mark.parametrize("page", ["0", "4", "abc", "-1", "9" * 30])
+def test_a_page_number_that_does_not_exist_is_404_not_500(client, page):
+    PostFactory()
+    assert client.get(reverse("posts:home"), {"page": page}).status_code == 404
+
+
+def test_post_page_shows_title_date_author_body_terms_and_neighbours(client):
+    author = AuthorFactory(display_name="Robert Rams", slug="robert-rams", user__username="rrams")
+    older = PostFactory(
+        author=author,
+        title="Older post",
+        published_at=datetime.datetime(2011, 6, 1, 9, tzinfo=LONDON),
+    )
+    post = PostFactory(
+        author=author,
+        title="Back office project approved",
+        body="Last night (29 June) the business case was **approved**.",
+        published_at=datetime.datetime(2011, 6, 30, 9, tzinfo=LONDON),
+        categories=[CategoryFactory(name="Council services")],
+        tags=[TagFactory(name="outsourcing")],
+    )
+    newer = PostFactory(
+        author=author,
+        title="Newer post",
+        published_at=datetime.datetime(2011, 7, 14, 9, tzinfo=LONDON),
+    )
+
+    assert post.get_absolute_url() == "/2011/06/30/back-office-project-approved/"
+    response = client.get(post.get_absolute_url())
+    html = response.content.decode()
+    assert '<h1 id="post-title">Back office project approved</h1>' in html
+    assert "30 June 2011" in html
+    assert "<strong>approved</strong>" in html
+    assert "Council services" in html and "outsourcing" in html
+    assert "Robert Rams" in html
+    assert "rrams" not in html  # the login name is never shown
+    assert older.get_absolute_url() in html and newer.get_absolute_url() in html
+    assert response.context["previous_post"] == older
+    assert response.context["next_post"] == newer
+
+
+def test_post_addresses_use_the_london_date_and_one_canonical_form(client):
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London (summer time).
+    post = PostFactory(
+        title="Late night", published_at=datetime.datetime(2011, 6, 30, 23, 30, tzinfo=datetime.UTC)
+    )
+    assert post.get_absolute_url() == "/2011/07/01/late-night/"
+    assert client.get("/2011/07/01/late-night/").status_code == 200
+    assert client.get("/2011/06/30/late-night/").status_code == 404
+    assert client.get("/2011/7/1/late-night/").status_code == 404  # not zero-padded
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/2011/02/30/",
+        "/2011/13/",
+        "/2011/00/",
+        "/0000/",
+        "/2011/02/30/slug/",
+        "/9999/",
+        "/9999/12/",
+        "/9999/12/31/",
+        "/9999/12/31/slug/",
+    ],
+)
+def test_impossible_dates_are_404(client, path):
+    PostFactory(published_at=datetime.datetime(2011, 2, 1, tzinfo=LONDON))
+    assert client.get(path).status_code == 404
+
+
+def test_date_archives_show_the_right_posts(client):
+    june = PostFactory(
+        title="June post", published_at=datetime.datetime(2011, 6, 30, 9, tzinfo=LONDON)
+    )
+    PostFactory(title="July post", published_at=datetime.datetime(2011, 7, 1, 9, tzinfo=LONDON))
+    PostFactory(title="Next year", published_at=datetime.datetime(2012, 1, 1, 0, 30, tzinfo=LONDON))
+
+    year = client.get("/2011/").content.decode()
+    assert "June post" in year and "July post" in year and "Next year" not in year
+    assert "Posts from 2011" in year
+    month = client.get("/2011/06/").content.decode()
+    assert "June post" in month and "July post" not in month and "Posts from June 2011" in month
+    day = client.get("/2011/06/30/").content.decode()
+    assert "June post" in day and "Posts from 30 June 2011" in day
+    assert client.get("/2011/05/").status_code == 404  # nothing that month
+    assert june.get_absolute_url() in client.get("/").content.decode()
+
+
+def test_category_tag_and_author_archives(client):
+    author = AuthorFactory(
+        display_name="Robert Rams", slug="robert-rams", bio="Councillor for Church End."
+    )
+    category = CategoryFactory(name="Libraries", slug="libraries")
+    tag = TagFactory(name="library strategy", slug="library-strategy")
+    PostFactory(title="About libraries", author=author, categories=[category], tags=[tag])
+    PostFactory(title="About roads")
+
+    for url, heading in [
+        ("/category/libraries/", "Libraries"),
+        ("/tag/library-strategy/", "library strategy"),
+        ("/author/robert-rams/", "Posts by Robert Rams"),
+    ]:
+        html = client.get(url).content.decode()
+        assert f"<h1>{heading}</h1>" in html, url
+        assert "About libraries" in html and "About roads" not in html, url
+    assert "Councillor for Church End." in client.get("/author/robert-rams/").content.decode()
+    assert client.get("/category/nope/").status_code == 404
+    assert client.get("/tag/nope/").status_code == 404
+    assert client.get("/author/nope/").status_code == 404
+
+
+def test_the_sidebar_lists_categories_and_months_on_every_page(client):
+    PostFactory(
+        categories=[CategoryFactory(name="Planning")],
+        published_at=datetime.datetime(2012, 9, 17, tzinfo=LONDON),
+    )
+    for url in [
+        "/",
+        "/2012/",
+        "/category/" + Post.objects.get().categories.get().slug + "/",
+        "/about/",
+    ]:
+        html = client.get(url).content.decode()
+        assert "Planning</a>" in html, url
+        assert 'href="/2012/09/">September 2012</a>' in html, url
+
+
+def test_footer_pages_exist_and_are_linked_from_every_page(client):
+    PostFactory()
+    home = client.get("/").content.decode()
+    for url, title in [
+        ("/about/", "About this blog"),
+        ("/house-rules/", "House rules for comments"),
+        ("/privacy/", "Privacy notice"),
+        ("/accessibility/", "Accessibility statement"),
+    ]:
+        assert f'href="{url}"' in home
+        page = client.get(url)
+        assert page.status_code == 200
+        assert f'<h1 id="page-title">{title}</h1>' in page.content.decode()
+    assert "WCAG" in client.get("/accessibility/").content.decode()
+    # Flat pages are Markdown, rendered through the sanitiser.
+    assert "<ol>" in client.get("/house-rules/").content.decode()
+
+
+def test_404_page_is_in_the_site_design(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and "Skip to main content" in html
+    assert 'name="robots" content="noindex"' in html
+
+
+def test_500_page_renders_without_the_database(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        html = render_to_string("500.html")
+    assert "Sorry, something went wrong" in html
+
+
+def test_every_response_forbids_third_party_content_and_framing(client):
+    PostFactory()
+    response = client.get("/")
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    html = response.content.decode()
+    for needle in ("http://", "https://", "//fonts.", "gravatar"):
+        assert needle not in html.replace('content="width=device-width', ""), needle
+
+
+def test_load_demo_creates_the_seed_post_once(client, capsys):
+    call_command("load_demo")
+    first_count = Post.objects.count()
+    call_command("load_demo")
+    assert Post.objects.count() == first_count
+    output = capsys.readouterr().out
+    assert "robertrams" in output and "already loaded" in output
+
+    url = "/2011/06/30/back-office-and-customer-service-project-given-the-green-light/"
+    html = client.get(url).content.decode()
+    assert "Back office and customer service project given the green" in html
+    assert "Last night (29 June)" in html
+    assert "30 June 2011" in html
+    assert "Council services" in html
+    assert "2 Responses" not in html  # the responses are comments, not post text
+
+    published = Post.objects.published()
+    assert published.count() >= 12
+    assert Post.objects.filter(status=Post.Status.DRAFT).count() == 1
+    assert sum(post.is_scheduled for post in Post.objects.all()) == 1
+    assert published.filter(image__isnull=False).exists()
+    assert published.filter(attachments__isnull=False).exists()
+    assert len({p.published_at.year for p in published}) >= 2
