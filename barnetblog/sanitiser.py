@@ -12,6 +12,8 @@ from xml.etree import ElementTree
 
 import bleach
 import markdown
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
@@ -40,6 +42,11 @@ MARKDOWN_EXTENSIONS = [
 ]
 # Deliberately absent: attr_list and md_in_html (they let authors write arbitrary attributes).
 
+# Elements whose content is code, not prose: removed whole, because bleach's strip=True removes
+# only the tags and would publish the code as visible text.
+_CODE_ELEMENTS = re.compile(
+    r"<(script|style)(?=[\s/>])[^<>]*>.*?(?:</\1\s*>|\Z)", flags=re.I | re.S
+)
 # Collapse whitespace left behind where bleach stripped a whole element.
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -61,7 +68,7 @@ class DemoteHeadingsExtension(Extension):
 def sanitise_html(html: str) -> str:
     """Remove every tag, attribute and URL scheme not on the allow-list."""
     cleaned = bleach.clean(
-        html,
+        _CODE_ELEMENTS.sub("", html),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         protocols=ALLOWED_PROTOCOLS,
@@ -88,3 +95,44 @@ def first_paragraph_text(html: str) -> str:
         if text:
             return text
     return ""
+
+
+def html_to_text(html: str) -> str:
+    """Sanitised HTML as plain text: tags dropped, entities decoded, blocks on their own lines."""
+    text = re.sub(r"</(p|h[1-6]|li|blockquote|pre|tr|dt|dd)>|<br\s*/?>", "\n", html)
+    text = html_lib.unescape(re.sub(r"<[^>]*>", "", text))
+    text = text.replace(MARK_START, "").replace(MARK_END, "")
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+
+
+# Search snippets: PostgreSQL marks matches with these private-use characters, which cannot
+# come from a post (they are stripped below), and only after escaping do they become <mark>.
+MARK_START, MARK_END = "\ue000", "\ue001"
+
+
+def highlighted(snippet: str) -> str:
+    """An escaped search snippet whose marked matches are wrapped in <mark> (safe HTML)."""
+    escaped = escape(snippet)
+    balanced = re.sub(f"{MARK_START}(.*?){MARK_END}", r"<mark>\1</mark>", escaped, flags=re.S)
+    return mark_safe(balanced.replace(MARK_START, "").replace(MARK_END, ""))  # noqa: S308
+
+
+def mark_words(text: str, words, width: int = 220) -> str:
+    """A window of `text` around the first of `words` found, with every match marked.
+
+    The database-independent counterpart of PostgreSQL's ts_headline (used on SQLite).
+    Returns text containing MARK_START/MARK_END, to be passed to `highlighted()`.
+    """
+    text = text.replace(MARK_START, "").replace(MARK_END, "")
+    words = [w for w in words if w]
+    if not words:
+        return text[:width]
+    pattern = re.compile("|".join(re.escape(w) for w in words), flags=re.I)
+    first = pattern.search(text)
+    start = 0 if first is None else max(0, first.start() - width // 3)
+    window = text[start : start + width]
+    if start > 0:
+        window = "…" + window.split(" ", 1)[-1]
+    if start + width < len(text):
+        window = window.rsplit(" ", 1)[0] + "…"
+    return pattern.sub(lambda m: f"{MARK_START}{m.group(0)}{MARK_END}", window)

@@ -1,8 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.flatpages import views as flatpage_views
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve
+
+from posts.sitemaps import SITEMAPS
+from posts.views import robots_txt
 
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME
@@ -10,7 +14,8 @@ admin.site.index_title = "Write and manage the blog"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # The pages linked from every footer; more flat pages live under /pages/.
+    # The pages linked from every footer; other flat pages are served at their own address
+    # by FlatpageFallbackMiddleware.
     path("about/", flatpage_views.flatpage, {"url": "/about/"}, name="about"),
     path("house-rules/", flatpage_views.flatpage, {"url": "/house-rules/"}, name="house-rules"),
     path("privacy/", flatpage_views.flatpage, {"url": "/privacy/"}, name="privacy"),
@@ -20,7 +25,8 @@ urlpatterns = [
         {"url": "/accessibility/"},
         name="accessibility",
     ),
-    path("pages/", include("django.contrib.flatpages.urls")),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
     path("", include("posts.urls")),
 ]
 

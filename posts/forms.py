@@ -77,3 +77,16 @@ class PostAdminForm(forms.ModelForm):
             "body": forms.Textarea(attrs={"rows": 24, "class": "markdown-source"}),
             "excerpt": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search posts",
+        max_length=200,
+        required=False,
+        error_messages={
+            "max_length": "Search for at most %(limit_value)d characters "
+            "(you typed %(show_value)d).",
+            "null_characters_not_allowed": "Search for words, not control characters.",
+        },
+    )

@@ -8,6 +8,7 @@ import os
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import MaxLengthValidator
@@ -74,10 +75,18 @@ class Author(models.Model):
 
 class TaxonomyQuerySet(models.QuerySet):
     def with_published_counts(self):
-        """Annotate `num_posts` (published posts only) and drop terms with none."""
+        """Annotate `num_posts` (published posts only) and drop terms with none, by name.
+
+        The ordering is explicit: Django ignores Meta.ordering in a GROUP BY query, and
+        PostgreSQL then returns the terms in no particular order.
+        """
         now = timezone.now()
         published = Q(posts__status=Post.Status.PUBLISHED, posts__published_at__lte=now)
-        return self.annotate(num_posts=Count("posts", filter=published)).filter(num_posts__gt=0)
+        return (
+            self.annotate(num_posts=Count("posts", filter=published))
+            .filter(num_posts__gt=0)
+            .order_by(*self.model._meta.ordering)
+        )
 
 
 class Category(models.Model):
@@ -166,6 +175,14 @@ class Image(models.Model):
         return self.url_for(rendition) if rendition else self.file.url
 
     @property
+    def social_rendition(self):
+        """The picture for link previews (about 1,200 pixels wide is what sites ask for)."""
+        rendition = self.rendition(1600)
+        if rendition is None:
+            return {"url": self.file.url, "width": self.width, "height": self.height}
+        return {**rendition, "url": self.url_for(rendition)}
+
+    @property
     def markdown(self):
         """What an author pastes into a post to show this picture."""
         alt = self.alt_text.replace("[", "(").replace("]", ")")
@@ -215,6 +232,8 @@ class Post(models.Model):
         help_text="Shown in lists of posts. Left blank, the first paragraph is used.",
     )
     summary = models.TextField(blank=True, editable=False)
+    # Plain text of the body, for search and its highlighted snippets.
+    body_text = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(
         "publication date",
@@ -246,6 +265,10 @@ class Post(models.Model):
         blank=True,
         help_text="Shown by search engines and link previews. Left blank, the excerpt is used.",
     )
+    # Feed readers' identifier for the post: never changes, whatever is edited.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # PostgreSQL full-text search document (posts/search.py); unused on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -262,25 +285,28 @@ class Post(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        if not self.slug:
-            day = self.local_date
-            extra = (
-                {
-                    "published_at__year": day.year,
-                    "published_at__month": day.month,
-                    "published_at__day": day.day,
-                }
-                if day
-                else {"published_at__isnull": True}
-            )
-            self.slug = unique_slug(Post, self.title, exclude_pk=self.pk, extra=extra)
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+            # Publishing now gives the post today's address, which another post may have.
+            if self.slug and self._same_day_posts().filter(slug=self.slug).exists():
+                self.slug = unique_slug(
+                    Post, self.slug, exclude_pk=self.pk, extra=self._same_day_lookup()
+                )
+        if not self.slug:
+            self.slug = unique_slug(
+                Post, self.title, exclude_pk=self.pk, extra=self._same_day_lookup()
+            )
         self.body_html = sanitiser.render_markdown(self.body)
+        self.body_text = sanitiser.html_to_text(self.body_html)
         self.summary = self.excerpt.strip() or _words(
             sanitiser.first_paragraph_text(self.body_html), EXCERPT_WORDS
         )
         super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"title", "body", "excerpt"} & set(update_fields):
+            from .search import index_posts  # search.py imports this module
+
+            index_posts([self.pk])
 
     def get_absolute_url(self):
         if self.published_at is None:
@@ -292,11 +318,29 @@ class Post(models.Model):
         )
 
     def clean(self):
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            # Publishing without a date means now: fill it in (local time, as the form
+            # would) so the slug's unique-for-date check covers today's posts.
+            self.published_at = timezone.localtime()
         errors = {}
         if self.image_id and not self.image_alt.strip():
             errors["image_alt"] = "Describe the featured image for people who cannot see it."
         if errors:
             raise ValidationError(errors)
+
+    def _same_day_lookup(self):
+        """Lookups for posts whose address has the same date as this one's."""
+        day = self.local_date
+        if day is None:
+            return {"published_at__isnull": True}
+        return {
+            "published_at__year": day.year,
+            "published_at__month": day.month,
+            "published_at__day": day.day,
+        }
+
+    def _same_day_posts(self):
+        return Post._default_manager.filter(**self._same_day_lookup()).exclude(pk=self.pk)
 
     @property
     def local_date(self):
@@ -330,9 +374,7 @@ class Post(models.Model):
         self.status = self.Status.PUBLISHED
         if when is not None:
             self.published_at = when
-        elif self.published_at is None:
-            self.published_at = timezone.now()
-        self.save()
+        self.save()  # which dates it now if it has no date, keeping its address unique
 
     def unpublish(self):
         """Take the post back to draft; its publication date is kept for its address."""

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import converters, views
+from . import converters, feeds, views
 
 register_converter(converters.FourDigitYearConverter, "yyyy")
 register_converter(converters.TwoDigitConverter, "mm")
@@ -14,7 +14,13 @@ urlpatterns = [
     path("<yyyy:year>/<mm:month>/<dd:day>/", views.archive, name="archive-day"),
     path("<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/", views.detail, name="detail"),
     path("category/<slug:slug>/", views.category, name="category"),
+    path("category/<slug:slug>/feed/", feeds.CategoryFeed.view(), name="category-feed"),
     path("tag/<slug:slug>/", views.tag, name="tag"),
+    path("tag/<slug:slug>/feed/", feeds.TagFeed.view(), name="tag-feed"),
     path("author/<slug:slug>/", views.author, name="author"),
+    path("author/<slug:slug>/feed/", feeds.AuthorFeed.view(), name="author-feed"),
+    path("feed/", feeds.PostFeed.view(), name="feed"),
+    path("feed/atom/", feeds.AtomPostFeed.view(), name="feed-atom"),
+    path("search/", views.search_view, name="search"),
     path("preview/<int:pk>/", views.preview, name="preview"),
 ]

@@ -3,12 +3,17 @@ import datetime
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from barnetblog.site import site_url
+
+from . import search
+from .forms import SearchForm
 from .models import Author, Category, Post, Tag
 
 
@@ -79,14 +84,24 @@ def _render_post(request, post, is_preview=False):
 def category(request, slug):
     term = get_object_or_404(Category, slug=slug)
     return post_list(
-        request, "posts/term_archive.html", term.posts.published(), term=term, kind="Category"
+        request,
+        "posts/term_archive.html",
+        term.posts.published(),
+        term=term,
+        kind="Category",
+        feed_url=reverse("posts:category-feed", kwargs={"slug": slug}),
     )
 
 
 def tag(request, slug):
     term = get_object_or_404(Tag, slug=slug)
     return post_list(
-        request, "posts/term_archive.html", term.posts.published(), term=term, kind="Tag"
+        request,
+        "posts/term_archive.html",
+        term.posts.published(),
+        term=term,
+        kind="Tag",
+        feed_url=reverse("posts:tag-feed", kwargs={"slug": slug}),
     )
 
 
@@ -126,3 +141,30 @@ def archive(request, year, month=None, day=None):
 
 def _local_midnight(date):
     return timezone.make_aware(datetime.datetime.combine(date, datetime.time.min))
+
+
+def search_view(request):
+    """Search published posts; bad input gets a message on the page, never an error."""
+    form = SearchForm(request.GET)
+    query, page, results = "", None, []
+    if form.is_valid():
+        query = " ".join(form.cleaned_data["q"].split())
+        if query:
+            page = paginate(request, search.search(query).for_listing())
+            results = [(post, search.snippet(post, query)) for post in page.object_list]
+    context = {"form": form, "query": query, "page_obj": page, "results": results}
+    return TemplateResponse(request, "posts/search.html", context)
+
+
+def robots_txt(request):
+    sitemap = site_url(request) + reverse("sitemap")
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /preview/",
+        "Disallow: /search/",
+        "",
+        f"Sitemap: {sitemap}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -49,7 +49,7 @@ PRIVACY = """\
 This notice explains what personal data this blog collects, why, and your rights. The
 councillor who runs this blog is the data controller for it.
 
-## What we collect
+# What we collect
 
 - **When you comment:** your name, email address, website (if you give one), the text of your
   comment, the time, and your IP address.
@@ -60,7 +60,7 @@ councillor who runs this blog is the data controller for it.
 
 This site uses no analytics, advertising or tracking, and loads nothing from other websites.
 
-## Why, and on what basis
+# Why, and on what basis
 
 - Your name, website and comment are published, because you asked us to publish them.
 - Your email address is **never published**. We use it to confirm your comment, to tell you about
@@ -68,14 +68,14 @@ This site uses no analytics, advertising or tracking, and loads nothing from oth
 - Your IP address is kept to prevent spam and abuse (legitimate interests).
 - Follow-up emails are sent only with your consent, and every one has a link to stop them.
 
-## How long we keep it
+# How long we keep it
 
 Published comments stay until you ask us to remove them or a moderator removes them.
 IP addresses and the email addresses of people who have not asked for follow-up emails are kept
 only as long as needed to deal with spam and abuse. *(Draft: the councillor should state the
 exact periods here, for example 90 days for IP addresses.)*
 
-## Your rights
+# Your rights
 
 You can ask for a copy of your data, for it to be corrected, or for it to be deleted; you can also
 object to how we use it. We will reply within one month. If you are unhappy with our answer, you
@@ -94,18 +94,18 @@ You should be able to:
 - use the whole site, including commenting, without JavaScript;
 - use the site with a screen reader.
 
-## How accessible this website is
+# How accessible this website is
 
 We aim to meet the Web Content Accessibility Guidelines (WCAG) version 2.2 at level AA.
 Every public page is checked automatically with axe-core as part of our tests, but automated
 checks do not find every problem. Images in older posts may not all have good descriptions.
 
-## Feedback and contact information
+# Feedback and contact information
 
 If you find a problem or need information in a different format, contact the councillor.
 We aim to reply within 5 working days.
 
-## Enforcement procedure
+# Enforcement procedure
 
 The Equality and Human Rights Commission (EHRC) is responsible for enforcing accessibility law.
 If you are not happy with how we respond to your complaint, contact the Equality Advisory and

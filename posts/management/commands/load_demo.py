@@ -8,8 +8,10 @@ import io
 import zoneinfo
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.sites.models import Site
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
@@ -196,8 +198,17 @@ POSTS = [
 class Command(BaseCommand):
     help = "Load the demo councillor, the seed post and about a dozen more posts (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--domain",
+            help="Record this host[:port] as the site's address (used in feeds and links).",
+        )
+
     def handle(self, *args, **options):
         with transaction.atomic():
+            if options["domain"]:
+                Site.objects.filter(pk=settings.SITE_ID).update(domain=options["domain"])
+                Site.objects.clear_cache()
             created = self.load()
         self.stdout.write(self.style.SUCCESS(created))
         self.stdout.write(

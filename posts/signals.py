@@ -1,0 +1,59 @@
+"""Keep derived data current when what hangs off a post changes.
+
+A post's categories, tags and attachments are part of what feeds, sitemaps and search show:
+changing them marks the post as updated (so feed readers' ETags and sitemap `lastmod` move on)
+and, on PostgreSQL, recomputes its search document.
+"""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import Attachment, Category, Post, Tag
+from .search import index_posts
+
+
+def posts_changed(post_ids):
+    post_ids = list(post_ids)
+    if post_ids:
+        Post.objects.filter(pk__in=post_ids).update(updated_at=timezone.now())
+        index_posts(post_ids)
+
+
+@receiver(m2m_changed, sender=Post.categories.through)
+@receiver(m2m_changed, sender=Post.tags.through)
+def after_filing(sender, instance, action, reverse, pk_set, **kwargs):
+    if not reverse:
+        if action in {"post_add", "post_remove", "post_clear"}:
+            posts_changed([instance.pk])
+    elif action == "pre_clear":  # category.posts.clear(): remember whose posts go
+        instance._posts_before_clear = list(instance.posts.values_list("pk", flat=True))
+    elif action == "post_clear":
+        posts_changed(getattr(instance, "_posts_before_clear", []))
+    elif action in {"post_add", "post_remove"}:
+        posts_changed(pk_set or [])
+
+
+@receiver(post_save, sender=Category)
+@receiver(post_save, sender=Tag)
+def after_rename(sender, instance, created, **kwargs):
+    if not created:
+        posts_changed(instance.posts.values_list("pk", flat=True))
+
+
+@receiver(pre_delete, sender=Category)
+@receiver(pre_delete, sender=Tag)
+def before_term_deleted(sender, instance, **kwargs):
+    instance._posts_before_delete = list(instance.posts.values_list("pk", flat=True))
+
+
+@receiver(post_delete, sender=Category)
+@receiver(post_delete, sender=Tag)
+def after_term_deleted(sender, instance, **kwargs):
+    posts_changed(getattr(instance, "_posts_before_delete", []))
+
+
+@receiver(post_save, sender=Attachment)
+@receiver(post_delete, sender=Attachment)
+def after_attachment_change(sender, instance, **kwargs):
+    Post.objects.filter(pk=instance.post_id).update(updated_at=timezone.now())
