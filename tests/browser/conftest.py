@@ -32,8 +32,7 @@ TIMEOUT_MS = 10_000
 PASSWORD = "correct horse battery staple"
 
 
-def _chromium_path():
-    candidate = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+def _chromium_path(candidate):
     if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
         return candidate
     return shutil.which(candidate)
@@ -42,16 +41,18 @@ def _chromium_path():
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session; each test gets its own context."""
-    executable = _chromium_path()
+    candidate = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+    executable = _chromium_path(candidate)
     if not executable:
         if os.environ.get("CI") == "true":
             pytest.fail(
-                "Chromium is required in CI for the browser tests: install Debian's chromium "
-                "(apt-get install chromium) or set CHROMIUM to its path.",
+                f"Chromium is required in CI for the browser tests, and there is none at "
+                f"{candidate}: install Debian's chromium (apt-get install chromium) or set "
+                "CHROMIUM to its path.",
                 pytrace=False,
             )
         pytest.skip(
-            "No Chromium found at $CHROMIUM or /usr/bin/chromium; "
+            f"No Chromium at {candidate} (set CHROMIUM to another path); "
             "install Debian's chromium: apt-get install chromium"
         )
     from playwright.sync_api import expect, sync_playwright
@@ -131,8 +132,9 @@ def site_content(transactional_db):
     the database: whatever the data migration created is gone for the tests that follow
     (post_migrate puts back only content types, permissions and an example.com Site).
     Recreating it here, from the migration's own text, keeps each test independent of test
-    order, and works the same on SQLite and PostgreSQL, unlike `serialized_rollback`, whose
-    restore collides with the content types post_migrate recreated after an earlier flush.
+    order on SQLite and PostgreSQL alike. `serialized_rollback=True` does not: after an
+    earlier live-server test's flush, its restore collides with the content types that
+    post_migrate recreated (IntegrityError on django_content_type, on both databases).
     """
     from django.conf import settings
     from django.contrib.auth.models import Group, Permission
