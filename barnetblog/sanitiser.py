@@ -136,3 +136,37 @@ def mark_words(text: str, words, width: int = 220) -> str:
     if start + width < len(text):
         window = window.rsplit(" ", 1)[0] + "…"
     return pattern.sub(lambda m: f"{MARK_START}{m.group(0)}{MARK_END}", window)
+
+
+def _comment_link_attributes(attrs, new=False):
+    """Links in comments: http(s) only, marked as user-generated, never opening new windows."""
+    href = attrs.get((None, "href"), "")
+    if not re.match(r"https?://", href, flags=re.I):
+        return None  # drops the link, keeps its text
+    attrs[(None, "rel")] = "nofollow ugc noopener"
+    attrs.pop((None, "target"), None)
+    return attrs
+
+
+_COMMENT_LINKER = bleach.linkifier.Linker(
+    callbacks=[_comment_link_attributes], skip_tags={"pre", "code"}, parse_email=False
+)
+
+
+def render_comment(text: str) -> str:
+    """A resident's plain-text comment as safe HTML: paragraphs, line breaks, links.
+
+    Nothing the resident types is treated as markup: it is escaped first, then blank lines
+    make paragraphs, single line breaks make <br>, and web addresses become links.
+    """
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", text) if p.strip()]
+    html = "\n".join(
+        "<p>" + escape(paragraph).replace("\n", "<br>\n") + "</p>" for paragraph in paragraphs
+    )
+    return _COMMENT_LINKER.linkify(html)
+
+
+def count_links(text: str) -> int:
+    """How many web addresses a comment contains (for the hold-on-links rule)."""
+    return len(re.findall(r"(?:https?://|www\.)\S+", text or "", flags=re.I))

@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "django.contrib.syndication",
+    "django_comments_xtd",
+    "django_comments",
+    # comments before posts: its `load_demo` (posts' demo plus comments) overrides posts'.
+    "comments",
     "posts",
 ]
 
@@ -171,7 +175,10 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 # Preloading is a hard-to-undo promise for the whole domain: the deployer opts in, so the
 # deploy check does not nag about it.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
-if env_bool("DJANGO_BEHIND_PROXY", False):
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto, and take the client's address
+# from the last X-Forwarded-For entry (the one the proxy added) for rate limits.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -193,3 +200,37 @@ IMAGE_MAX_PIXELS = 40_000_000
 IMAGE_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 IMAGE_RENDITION_WIDTHS = (480, 960, 1600)
 ATTACHMENT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+
+# Comments: django-comments-xtd's threaded model, extended in comments/ (our views, templates,
+# moderation and notifications; its own URLs and templates are not used).
+COMMENTS_APP = "django_comments_xtd"
+COMMENTS_XTD_MODEL = "comments.models.Comment"
+COMMENT_MAX_LENGTH = 3000
+# Levels 0–4: five levels of replies; deeper replies attach at the deepest level.
+COMMENTS_XTD_MAX_THREAD_LEVEL = int(os.environ.get("BARNETBLOG_COMMENT_DEPTH", "5")) - 1
+COMMENTS_XTD_CONFIRM_EMAIL = env_bool("BARNETBLOG_CONFIRM_COMMENT_EMAIL", True)
+COMMENTS_XTD_THREADED_EMAILS = False
+COMMENTS_XTD_FROM_EMAIL = DEFAULT_FROM_EMAIL
+# xtd's own signed tokens are not used (ours are time-limited JSON), but never leave it empty.
+COMMENTS_XTD_SALT = ("barnetblog-comments-" + SECRET_KEY[:16]).encode()
+COMMENTS_HIDE_REMOVED = False
+COMMENTS_PER_PAGE = int(os.environ.get("BARNETBLOG_COMMENTS_PER_PAGE", "50"))
+# Anti-abuse: seconds a person needs at least to write a comment; one comment per 15 s per
+# IP and per email; at most 5 a minute per IP.
+COMMENTS_MIN_SECONDS_TO_WRITE = 3
+COMMENTS_FLOOD_SECONDS = 15
+COMMENTS_RATE_PER_MINUTE = 5
+COMMENTS_TIMEOUT = 2 * 60 * 60  # how long a comment form stays valid (django-contrib-comments)
+COMMENT_CONFIRMATION_MAX_AGE = 7 * 24 * 3600
+COMMENT_UNSUBSCRIBE_MAX_AGE = 365 * 24 * 3600
+# `manage.py purge_comment_data` (daily) blanks commenters' IP addresses after this many days.
+COMMENT_IP_RETENTION_DAYS = int(os.environ.get("BARNETBLOG_IP_RETENTION_DAYS", "90"))
+
+# The cache keeps rate limits: Redis when REDIS_URL is set (needed with several workers).
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }

@@ -5,6 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from comments.feeds import PostComments
 from posts.sitemaps import SITEMAPS
 from posts.views import robots_txt
 
@@ -28,6 +29,12 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
     path("", include("posts.urls")),
+    path("comments/", include("comments.urls")),
+    path(
+        "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/feed/",
+        PostComments.view(),
+        name="post-comments-feed",
+    ),
 ]
 
 if settings.SERVE_MEDIA:

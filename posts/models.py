@@ -4,6 +4,7 @@
 sitemap and template tag goes through it; nothing else in the project filters on status.
 """
 
+import datetime
 import os
 import uuid
 
@@ -194,9 +195,26 @@ class PostQuerySet(models.QuerySet):
         """What the public may see: published, and not scheduled for later."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def on_local_date(self, date):
+        """Posts whose publication date, in the site's time zone, is `date`."""
+        start = timezone.make_aware(datetime.datetime.combine(date, datetime.time.min))
+        return self.filter(
+            published_at__gte=start,
+            published_at__lt=timezone.make_aware(
+                datetime.datetime.combine(date + datetime.timedelta(days=1), datetime.time.min)
+            ),
+        )
+
     def for_listing(self):
-        """Everything a list of posts shows, fetched in a fixed number of queries."""
-        return self.select_related("author", "image").prefetch_related("categories", "tags")
+        """Everything a list of posts shows, fetched in a fixed number of queries.
+
+        The body and the search document are left in the database: lists show the summary.
+        """
+        return (
+            self.select_related("author", "image")
+            .prefetch_related("categories", "tags")
+            .defer("body", "body_html", "search_vector")
+        )
 
     def months(self):
         """(first day of month, number of posts) pairs, newest first, in local time."""

@@ -47,10 +47,7 @@ def detail(request, year, month, day, slug):
         raise Http404("No such date.") from None
     post = get_object_or_404(
         Post.objects.published()
-        .filter(
-            published_at__gte=_local_midnight(date),
-            published_at__lt=_local_midnight(date + datetime.timedelta(days=1)),
-        )
+        .on_local_date(date)
         .select_related("author", "image")
         .prefetch_related("categories", "tags", "attachments"),
         slug=slug,

@@ -71,9 +71,10 @@ This site uses no analytics, advertising or tracking, and loads nothing from oth
 # How long we keep it
 
 Published comments stay until you ask us to remove them or a moderator removes them.
-IP addresses and the email addresses of people who have not asked for follow-up emails are kept
-only as long as needed to deal with spam and abuse. *(Draft: the councillor should state the
-exact periods here, for example 90 days for IP addresses.)*
+IP addresses are deleted 90 days after the comment was posted. A comment whose author never
+confirmed their email address is deleted, with its details, once the confirmation link expires
+(after 7 days). *(Draft: the councillor should check these periods and add how long email
+addresses are kept.)*
 
 # Your rights
 

@@ -1,0 +1,142 @@
+"""The comment form: django-contrib-comments' form (honeypot, signed timestamp, security hash)
+with our fields and the checks its defaults leave out."""
+
+import time
+
+from django import forms
+from django.conf import settings
+from django.core.validators import URLValidator
+from django_comments.forms import CommentForm as BaseCommentForm
+
+from .models import Comment, HouseRule
+
+FORM_EXPIRED = "This form has expired. Please check your comment and post it again."
+
+
+class CommentForm(BaseCommentForm):
+    followup = forms.BooleanField(label="Notify me of follow-up comments by email", required=False)
+    remember = forms.BooleanField(
+        label="Remember my name, email and website in this browser", required=False
+    )
+    reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, target_object, data=None, initial=None, user=None, **kwargs):
+        self.user = user if user is not None and user.is_authenticated else None
+        super().__init__(target_object, data=data, initial=initial, **kwargs)
+        self.fields["name"].label = "Name"
+        self.fields["name"].widget.attrs.update({"autocomplete": "name"})
+        self.fields["email"].label = "Email"
+        self.fields["email"].help_text = "Never published."
+        self.fields["email"].widget = forms.EmailInput(attrs={"autocomplete": "email"})
+        self.fields["url"] = forms.URLField(
+            label="Website",
+            required=False,
+            max_length=200,
+            assume_scheme="https",
+            validators=[URLValidator(schemes=["http", "https"])],
+            help_text="Optional. Your name will link to it.",
+            widget=forms.URLInput(attrs={"autocomplete": "url"}),
+            error_messages={"invalid": "Enter a web address starting with http:// or https://."},
+        )
+        self.fields["comment"].label = "Comment"
+        self.fields["comment"].widget = forms.Textarea(attrs={"rows": 8})
+        self.fields["comment"].help_text = (
+            f"Plain text, up to {settings.COMMENT_MAX_LENGTH:,} characters. "
+            "Web addresses become links."
+        )
+        self.fields["comment"].error_messages["max_length"] = (
+            "Your comment is %(show_value)d characters long; the limit is %(limit_value)d. "
+            "Please shorten it – nothing has been cut."
+        )
+        self.fields["honeypot"].label = "Leave this field empty"
+        if self.user is not None:
+            for name in ("name", "email", "url"):
+                self.fields[name].required = False
+                self.fields[name].widget = forms.HiddenInput()
+            self.fields["remember"].widget = forms.HiddenInput()
+
+    # The security fields are hidden: their errors must make sense to the resident.
+    def clean_security_hash(self):
+        try:
+            return super().clean_security_hash()
+        except forms.ValidationError:
+            raise forms.ValidationError(FORM_EXPIRED) from None
+
+    def clean_timestamp(self):
+        try:
+            timestamp = super().clean_timestamp()
+        except forms.ValidationError:
+            raise forms.ValidationError(FORM_EXPIRED) from None
+        if time.time() - timestamp < settings.COMMENTS_MIN_SECONDS_TO_WRITE:
+            raise forms.ValidationError(
+                "That was quicker than anyone can write a comment. Please wait a few "
+                "seconds and post it again."
+            )
+        return timestamp
+
+    def clean_reply_to(self):
+        """A reply must answer a public comment on this same post; too deep attaches higher."""
+        parent_id = self.cleaned_data.get("reply_to")
+        if not parent_id:
+            return None
+        # `id`, not `pk`: an out-of-range number must match nothing (see views.reply).
+        parent = Comment.objects.for_post(self.target_object).public().filter(id=parent_id).first()
+        if parent is None:
+            raise forms.ValidationError(
+                "The comment you are replying to is not available. Your reply has not been "
+                "posted; you can post it as a new comment instead."
+            )
+        return parent
+
+    def clean(self):
+        cleaned = super().clean()
+        # The security hash signs the submitted object; it must be the post being answered.
+        target = self.target_object
+        if self.data.get("object_pk") != str(target.pk) or self.data.get("content_type") != str(
+            target._meta
+        ):
+            raise forms.ValidationError(
+                "This form belongs to another post. Please post your comment from the post "
+                "you are answering."
+            )
+        if self.user is not None:
+            name = self.user.get_full_name() or self.user.get_username()
+            cleaned["name"] = name[: Comment._meta.get_field("user_name").max_length]
+            cleaned["email"] = self.user.email
+            cleaned["url"] = ""
+        return cleaned
+
+    def get_comment_model(self):
+        return Comment
+
+    def get_comment_create_data(self, site_id=None):
+        data = super().get_comment_create_data(site_id=site_id)
+        parent = self.cleaned_data.get("reply_to")
+        max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+        if parent is not None:
+            while parent.level >= max_level and parent.parent_id != parent.pk:
+                parent = Comment.objects.get(pk=parent.parent_id)
+        data.update(
+            {
+                "parent_id": parent.pk if parent is not None else 0,
+                "followup": self.cleaned_data.get("followup", False),
+                "user_url": "" if self.user else self.cleaned_data.get("url", ""),
+            }
+        )
+        return data
+
+    def check_for_duplicate_comment(self, new):
+        return new  # duplicates are found in services.submit(), which can say so
+
+
+class RemovalForm(forms.Form):
+    """The house rule a moderator cites when removing comments."""
+
+    rule = forms.ModelChoiceField(
+        queryset=HouseRule.objects.all(),
+        label="House rule broken",
+        empty_label="Choose the rule the comment broke",
+    )
+    note = forms.CharField(
+        label="Note for the record (not published)", required=False, max_length=500
+    )

@@ -1,0 +1,94 @@
+"""Template tags that put the discussion on post pages and counts on post lists.
+
+(Named `discussion`, not `comments`, so as not to shadow django-contrib-comments' tags.)
+"""
+
+from django import template
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count
+
+from posts.models import Post
+
+from .. import threads
+from ..models import Comment, PostLike
+from ..moderation import comments_open
+from ..views import VISITOR_COOKIE, form_for, own_comment_ids
+
+register = template.Library()
+
+
+@register.inclusion_tag("comments/section.html", takes_context=True)
+def discussion_section(context, post):
+    """Responses, likes and the reply form for a post, in a fixed number of queries."""
+    request = context["request"]
+    own_ids = own_comment_ids(request)
+    page, nodes = threads.discussion(post, request.GET.get("cpage") or 1, own_ids)
+    count = Comment.objects.for_post(post).public().count()
+    reply_to = None
+    reply_param = request.GET.get("replytocom", "")
+    if reply_param.isdigit():
+        reply_to = Comment.objects.for_post(post).public().filter(id=int(reply_param)).first()
+    likes = PostLike.objects.filter(post=post)
+    if request.user.is_authenticated:
+        liked = likes.filter(user=request.user).exists()
+    else:
+        visitor = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
+        liked = bool(visitor) and likes.filter(visitor=visitor).exists()
+    return {
+        "request": request,
+        "user": request.user,
+        "post": post,
+        "page_obj": page,
+        "nodes": nodes,
+        "count": count,
+        "open": comments_open(post),
+        "form": form_for(post, request, reply_to=reply_to),
+        "reply_to": reply_to,
+        "like_count": likes.count(),
+        "liked": liked,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.simple_tag
+def response_counts(posts):
+    """{post pk: number of public comments} for a list of posts, in one query."""
+    pks = [str(post.pk) for post in posts]
+    if not pks:
+        return {}
+    rows = (
+        Comment.objects.public()
+        .filter(content_type=ContentType.objects.get_for_model(Post), object_pk__in=pks)
+        .values("object_pk")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {int(row["object_pk"]): row["n"] for row in rows}
+
+
+@register.filter
+def get_count(counts, pk):
+    return counts.get(pk, 0)
+
+
+@register.filter
+def initials(name):
+    """Up to two initials for a commenter's name (no third-party avatars)."""
+    letters = [part[0] for part in str(name).split() if part and part[0].isalnum()]
+    return "".join(letters[:2]).upper() or "?"
+
+
+@register.simple_tag
+def field_widget(field):
+    """A form field's widget, tied to its hint and error message for screen readers."""
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}-hint")
+    if field.errors:
+        described.append(f"{field.auto_id}-error")
+    attrs = {}
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import feeds, views
+
+app_name = "comments"
+urlpatterns = [
+    path("post/<int:post_pk>/", views.post_comment, name="post"),
+    path("reply/<int:pk>/", views.reply, name="reply"),
+    path("<int:pk>/", views.permalink, name="permalink"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("like/<int:post_pk>/", views.like, name="like"),
+    path("feed/", feeds.LatestComments.view(), name="feed"),
+]

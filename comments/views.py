@@ -1,0 +1,252 @@
+"""Our own comment views: django-comments-xtd's are not used (see the hazards in README)."""
+
+import json
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from barnetblog import sanitiser
+from posts.models import Post
+
+from . import services, threads
+from .forms import CommentForm
+from .models import Comment, PostLike
+from .moderation import comments_open
+
+OWN_COMMENTS_COOKIE = "bb_comments"
+REMEMBER_COOKIE = "bb_commenter"
+VISITOR_COOKIE = "bb_visitor"
+COOKIE_AGE = 365 * 24 * 3600
+
+
+def own_comment_ids(request):
+    """Ids of comments this browser posted (a signed cookie), so their authors see them."""
+    raw = request.get_signed_cookie(OWN_COMMENTS_COOKIE, default="", salt=OWN_COMMENTS_COOKIE)
+    return [int(i) for i in raw.split(",") if i.isdigit()][-50:]
+
+
+def remembered_commenter(request):
+    raw = request.get_signed_cookie(REMEMBER_COOKIE, default="", salt=REMEMBER_COOKIE)
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        data = {}
+    return {k: data.get(k, "") for k in ("name", "email", "url")} if data else {}
+
+
+def form_for(post, request, data=None, reply_to=None):
+    initial = remembered_commenter(request)
+    if initial:
+        initial["remember"] = True
+    if reply_to is not None:
+        initial["reply_to"] = reply_to.pk
+    return CommentForm(post, data=data, initial=initial, user=request.user)
+
+
+@require_POST
+def post_comment(request, post_pk):
+    post = get_object_or_404(Post.objects.published().select_related("author"), pk=post_pk)
+    form = form_for(post, request, data=request.POST)
+    if not comments_open(post):
+        form.is_valid()
+        form.add_error(None, "Comments are closed on this post.")
+        return _form_page(request, post, form, status=403)
+    if not form.is_valid() or "preview" in request.POST:
+        if "reply_to" in form.errors:
+            # Offer to post it as a new comment: the refused parent must not stick.
+            form.data = form.data.copy()
+            form.data["reply_to"] = ""
+        status = 200 if form.is_valid() else 400
+        return _form_page(request, post, form, preview="preview" in request.POST, status=status)
+    try:
+        result = services.submit(form, request)
+    except services.Refused as refusal:
+        form.add_error(None, str(refusal))
+        return _form_page(request, post, form, status=429)
+    response = _back_to_comment(request, result.comment)
+    if not request.user.is_authenticated:
+        if form.cleaned_data.get("remember"):
+            details = {k: form.cleaned_data.get(k, "") for k in ("name", "email", "url")}
+            response.set_signed_cookie(
+                REMEMBER_COOKIE,
+                json.dumps(details),
+                salt=REMEMBER_COOKIE,
+                max_age=COOKIE_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SECURE,
+            )
+        elif REMEMBER_COOKIE in request.COOKIES:
+            response.delete_cookie(REMEMBER_COOKIE)
+    return response
+
+
+def _back_to_comment(request, comment):
+    """Redirect to the comment in place, remembering in this browser that it is theirs."""
+    post = comment.content_object
+    response = HttpResponseRedirect(
+        f"{post.get_absolute_url()}?{_page_query(comment)}#comment-{comment.pk}"
+    )
+    ids = [i for i in own_comment_ids(request) if i != comment.pk] + [comment.pk]
+    response.set_signed_cookie(
+        OWN_COMMENTS_COOKIE,
+        ",".join(map(str, ids[-50:])),
+        salt=OWN_COMMENTS_COOKIE,
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SECURE,
+    )
+    return response
+
+
+def _page_query(comment):
+    page = threads.page_of(comment)
+    return f"cpage={page}" if page > 1 else "posted=1"
+
+
+def _form_page(request, post, form, preview=False, status=200):
+    parent = form.cleaned_data.get("reply_to") if hasattr(form, "cleaned_data") else None
+    context = {
+        "post": post,
+        "form": form,
+        "preview": preview and form.is_valid(),
+        "parent": parent,
+        "preview_html": _preview_html(form) if preview and form.is_valid() else "",
+        "open": comments_open(post),
+    }
+    return TemplateResponse(request, "comments/form_page.html", context, status=status)
+
+
+def _preview_html(form):
+    return sanitiser.render_comment(form.cleaned_data["comment"])
+
+
+def reply(request, pk):
+    """A page to reply to one comment: only to public comments on posts open for comments."""
+    # By `id` (an integer column), not `pk` (the one-to-one link to xtd's table): Django
+    # makes an out-of-range id match nothing, where through the link SQLite raises an error.
+    parent = get_object_or_404(Comment.objects.public(), id=pk)
+    post = parent.content_object
+    if post is None or not isinstance(post, Post) or not post.is_published():
+        raise Http404("No such comment.")
+    form = form_for(post, request, reply_to=parent)
+    context = {"post": post, "form": form, "parent": parent, "open": comments_open(post)}
+    return TemplateResponse(request, "comments/form_page.html", context)
+
+
+def permalink(request, pk):
+    """Where a comment lives: the page of its post's thread list that holds it."""
+    comment = get_object_or_404(Comment.objects.in_threads(), id=pk)
+    post = comment.content_object
+    if post is None or not isinstance(post, Post) or not post.is_published():
+        raise Http404("No such comment.")
+    return HttpResponseRedirect(f"{post.get_absolute_url()}?{_page_query(comment)}#comment-{pk}")
+
+
+@never_cache
+def confirm(request, token):
+    """GET shows what is being confirmed; POST confirms (link scanners only GET)."""
+    try:
+        comment = services.comment_from_confirmation(token)
+    except signing.SignatureExpired:
+        return _link_problem(request, "This confirmation link has expired.", status=410)
+    except (signing.BadSignature, ValueError, KeyError):
+        return _link_problem(request, "This confirmation link is not valid.", status=400)
+    except Comment.DoesNotExist:
+        return _link_problem(
+            request,
+            "This comment is no longer available: a moderator may have removed it.",
+            status=410,
+        )
+    post = comment.content_object
+    if not isinstance(post, Post) or not post.is_published():
+        return _link_problem(
+            request, "The post this comment was written for is no longer available.", status=410
+        )
+    if request.method == "POST":
+        comment = services.confirm(comment)
+        return _back_to_comment(request, comment)
+    return TemplateResponse(request, "comments/confirm.html", {"comment": comment, "post": post})
+
+
+@never_cache
+@csrf_exempt  # RFC 8058 one-click unsubscribe: the signed token is the credential
+def unsubscribe(request, token):
+    try:
+        data = signing.loads(
+            token, salt=services.UNSUBSCRIBE_SALT, max_age=settings.COMMENT_UNSUBSCRIBE_MAX_AGE
+        )
+        post = Post.objects.get(pk=data["p"])
+    except signing.SignatureExpired:
+        return _link_problem(request, "This unsubscribe link has expired.", status=410)
+    except (signing.BadSignature, Post.DoesNotExist, KeyError, TypeError):
+        return _link_problem(request, "This unsubscribe link is not valid.", status=400)
+    if request.method == "POST":
+        services.unsubscribe(token)
+        return TemplateResponse(request, "comments/unsubscribed.html", {"post": post})
+    return TemplateResponse(request, "comments/unsubscribe.html", {"post": post, "token": token})
+
+
+def _link_problem(request, message, status):
+    return TemplateResponse(
+        request, "comments/link_problem.html", {"message": message}, status=status
+    )
+
+
+@require_POST
+def like(request, post_pk):
+    """Like (or unlike) a post: one per account, or per browser; works without JavaScript."""
+    post = get_object_or_404(Post.objects.published(), pk=post_pk)
+    response = HttpResponseRedirect(f"{post.get_absolute_url()}#likes")
+    ip = services.client_ip(request)
+    key = f"likes:rate:{ip}"
+    cache.add(key, 0, 60)
+    try:
+        if cache.incr(key) > 20:
+            return TemplateResponse(
+                request,
+                "comments/link_problem.html",
+                {
+                    "message": "Too many likes from your connection just now. "
+                    "Please try again later."
+                },
+                status=429,
+            )
+    except ValueError:
+        pass
+    if request.user.is_authenticated:
+        who = {"user": request.user}
+    else:
+        visitor = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
+        if not visitor:
+            visitor = secrets.token_urlsafe(24)
+            response.set_signed_cookie(
+                VISITOR_COOKIE,
+                visitor,
+                salt=VISITOR_COOKIE,
+                max_age=COOKIE_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SECURE,
+            )
+        who = {"visitor": visitor}
+    existing = PostLike.objects.filter(post=post, **who)
+    if request.POST.get("action") == "unlike":
+        existing.delete()
+    elif not existing.exists():
+        try:
+            with transaction.atomic():
+                PostLike.objects.create(post=post, **who)
+        except IntegrityError:
+            pass  # a double click: already liked
+    return response
