@@ -1,0 +1,529 @@
+"""The moderators' side: the comment queues, the moderation log, house rules and settings.
+
+Who sees what (least privilege):
+
+- `comments.moderate_any_comment` (the "Moderators" group, superusers): every comment;
+- `comments.moderate_comment` only (the "Authors" group): comments on their own posts;
+- anyone else: nothing, whatever model permissions they hold.
+
+Comments change only through their named methods (`approve`, `remove`, `mark_spam`,
+`restore`) and `services`, which record who did what and why; the change page is read-only
+apart from the quick reply. django-comments-xtd's own admin is not registered for our model.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models.functions import Cast
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.defaultfilters import linebreaks_filter
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.views.decorators.http import require_http_methods
+
+from posts.models import Post
+
+from . import services
+from .forms import RemovalForm
+from .models import Comment, HouseRule, ModerationEvent, ModerationSettings
+from .moderation import comments_open
+
+MODERATE_ANY = "comments.moderate_any_comment"
+MODERATE_OWN = "comments.moderate_comment"
+
+# Queue name -> (label, CommentQuerySet method). The first is the default.
+QUEUES = {
+    "pending": ("Pending", "pending"),
+    "approved": ("Approved", "approved"),
+    "spam": ("Spam", "spam"),
+    "removed": ("Removed", "removed"),
+    "unconfirmed": ("Unconfirmed", "unconfirmed"),
+    "all": ("All", "all"),
+}
+DEFAULT_QUEUE = "pending"
+
+
+def moderatable(user, comments):
+    """The part of `comments` that `user` may see and moderate."""
+    if user.has_perm(MODERATE_ANY):
+        return comments
+    if not user.has_perm(MODERATE_OWN):
+        return comments.none()
+    # Comments point at posts by a string primary key (a generic relation).
+    own_posts = (
+        Post.objects.filter(author__user=user)
+        .annotate(pk_text=Cast("pk", models.CharField()))
+        .values("pk_text")
+    )
+    return comments.filter(
+        content_type=ContentType.objects.get_for_model(Post), object_pk__in=own_posts
+    )
+
+
+def may_moderate(user, comment):
+    """The same rule as `moderatable()`, for one comment already in hand."""
+    if user.has_perm(MODERATE_ANY):
+        return True
+    if not user.has_perm(MODERATE_OWN):
+        return False
+    post = comment.content_object
+    return isinstance(post, Post) and post.author.user_id == user.pk
+
+
+def display_name(user):
+    return user.get_full_name() or user.get_username()
+
+
+def publish_reply(parent, user, text, ip_address=None):
+    """Publish `user`'s reply to `parent` straight away: a moderator or the post's author
+    answering from the queue. Followers hear of it once the transaction commits."""
+    # Replies deeper than the thread allows attach to the deepest allowed level, as on the site.
+    max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+    while parent.level >= max_level and parent.parent_id != parent.pk:
+        parent = Comment.objects.get(pk=parent.parent_id)
+    with transaction.atomic():
+        reply = Comment(
+            content_type_id=parent.content_type_id,
+            object_pk=parent.object_pk,
+            site_id=settings.SITE_ID,
+            user=user,
+            user_name=display_name(user),
+            user_email=user.email,
+            comment=text,
+            parent_id=parent.pk,
+            ip_address=ip_address,
+            is_public=True,
+            confirmed=True,
+        )
+        reply.save()
+        ModerationEvent.objects.create(
+            comment=reply, action=ModerationEvent.Action.POSTED, actor=user
+        )
+        ModerationEvent.objects.create(
+            comment=reply,
+            action=ModerationEvent.Action.APPROVED,
+            actor=user,
+            note="Replied from the moderation queue.",
+        )
+        transaction.on_commit(lambda: services.notify_followers(reply))
+    return reply
+
+
+def counted(n, singular, plural=None):
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+class QuickReplyForm(forms.Form):
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comment"] = forms.CharField(
+            label=f"Reply as {display_name(user)}",
+            max_length=settings.COMMENT_MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+            help_text="Published straight away, threaded under this comment.",
+        )
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The moderation queues, each with its count; Pending when none is chosen."""
+
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        comments = model_admin.get_queryset(request)
+        return [
+            (key, f"{label} ({getattr(comments, method)().count()})")
+            for key, (label, method) in QUEUES.items()
+        ]
+
+    def value(self):
+        return super().value() or DEFAULT_QUEUE
+
+    def queryset(self, request, queryset):
+        if self.value() not in QUEUES:
+            raise IncorrectLookupParameters(f"No queue called {self.value()!r}.")
+        return getattr(queryset, QUEUES[self.value()][1])()
+
+    def choices(self, changelist):
+        # No "All" link without a value: that address is the default (Pending) queue.
+        for key, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == key,
+                "query_string": changelist.get_query_string({self.parameter_name: key}),
+                "display": label,
+            }
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["commenter", "excerpt", "post_link", "submit_date", "state", "why_held"]
+    list_display_links = ["excerpt"]
+    list_filter = [QueueFilter]
+    list_select_related = ["user", "removal_rule"]
+    show_facets = admin.ShowFacets.NEVER  # the queue labels carry their own counts
+    # Email and IP address match exactly only: enough to find an abuser's other comments.
+    search_fields = ["comment", "user_name", "=user_email", "=ip_address"]
+    search_help_text = "Search the text and names, or an exact email or IP address."
+    ordering = ["-submit_date"]
+    actions = ["approve_comments", "mark_spam", "remove_comments", "restore_comments"]
+    fieldsets = [
+        (None, {"fields": ["text", "commenter", "post_link", "in_reply_to", "submit_date"]}),
+        (
+            "Moderation",
+            {"fields": ["state", "why_held", "removal_rule", "moderated_at", "history"]},
+        ),
+        (
+            "Contact details (never published; for abuse handling)",
+            {"fields": ["user_email", "user_url", "ip_address"]},
+        ),
+    ]
+    readonly_fields = [
+        "text",
+        "commenter",
+        "post_link",
+        "in_reply_to",
+        "submit_date",
+        "state",
+        "why_held",
+        "removal_rule",
+        "moderated_at",
+        "history",
+        "user_email",
+        "user_url",
+        "ip_address",
+    ]
+
+    # Permissions
+
+    def has_moderate_permission(self, request):
+        user = request.user
+        return user.has_perm(MODERATE_ANY) or user.has_perm(MODERATE_OWN)
+
+    def has_view_permission(self, request, obj=None):
+        if not self.has_moderate_permission(request):
+            return False
+        return obj is None or may_moderate(request.user, obj)
+
+    def has_add_permission(self, request):
+        return False  # comments come from residents, or the quick reply
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decisions go through the actions, which record them
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        comments = super().get_queryset(request).prefetch_related("content_object")
+        return moderatable(request.user, comments)
+
+    # Pages
+
+    def changelist_view(self, request, extra_context=None):
+        queue = request.GET.get(QueueFilter.parameter_name) or DEFAULT_QUEUE
+        label = QUEUES.get(queue, QUEUES[DEFAULT_QUEUE])[0]
+        title = "All comments" if queue == "all" else f"{label} comments"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        comment = self.get_object(request, unquote(object_id))
+        if comment is None:  # missing, or on someone else's post: no hint which
+            raise Http404("No such comment in your queues.")
+        context = {
+            "title": f"Comment by {comment.name}",
+            **self.reply_context(request, comment),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def view_on_site(self, comment):
+        return comment.get_absolute_url() if comment.is_public and not comment.is_spam else None
+
+    def get_urls(self):
+        reply = self.admin_site.admin_view(require_http_methods(["GET", "POST"])(self.reply_view))
+        return [
+            path("<path:object_id>/reply/", reply, name="comments_comment_reply"),
+            *super().get_urls(),
+        ]
+
+    # Columns and fields
+
+    @admin.display(description="Name")
+    def commenter(self, comment):
+        if comment.user_id:
+            return f"{comment.name} (account {comment.user.get_username()})"
+        return comment.name
+
+    @admin.display(description="Comment")
+    def excerpt(self, comment):
+        return Truncator(comment.comment).chars(80)
+
+    @admin.display(description="Comment")
+    def text(self, comment):
+        return linebreaks_filter(comment.comment, autoescape=True)
+
+    @admin.display(description="Post")
+    def post_link(self, comment):
+        post = comment.content_object
+        if not isinstance(post, Post):
+            return "—"
+        if post.is_published():
+            url = post.get_absolute_url()
+        else:
+            url = reverse("posts:preview", kwargs={"pk": post.pk})
+        return format_html('<a href="{}">{}</a>', url, post.title)
+
+    @admin.display(description="In reply to")
+    def in_reply_to(self, comment):
+        if not comment.parent_id or comment.parent_id == comment.pk:
+            return "—"
+        url = reverse("admin:comments_comment_change", args=[comment.parent_id])
+        return format_html('<a href="{}">comment {}</a>', url, comment.parent_id)
+
+    @admin.display(description="State")
+    def state(self, comment):
+        label = QUEUES[comment.queue][0]
+        if comment.queue == "removed" and comment.removal_rule_id:
+            return f"{label} (house rule {comment.removal_rule.number})"
+        return label
+
+    @admin.display(description="Why it was held")
+    def why_held(self, comment):
+        return comment.held_reason if comment.queue == "pending" and comment.held_reason else "—"
+
+    @admin.display(description="Moderation history")
+    def history(self, comment):
+        events = list(comment.events.select_related("actor").order_by("at", "pk"))
+        if not events:
+            return "No decisions recorded."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(timezone.localtime(event.at), "j M Y H:i"),
+                    event.get_action_display(),
+                    actor_label(event),
+                    event.note or "—",
+                )
+                for event in events
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th scope='col'>When</th><th scope='col'>What</th>"
+            "<th scope='col'>Who</th><th scope='col'>Why</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    # Actions: each calls the comment's named method (or the service), recording the actor.
+
+    @admin.action(description="Approve selected comments", permissions=["moderate"])
+    def approve_comments(self, request, queryset):
+        chosen = [comment for comment in queryset if not comment.is_visible]
+        with transaction.atomic():
+            for comment in chosen:
+                services.approve(comment, by=request.user)
+        self.report(request, "Approved", chosen, len(queryset), "already approved")
+
+    @admin.action(description="Mark selected as spam", permissions=["moderate"])
+    def mark_spam(self, request, queryset):
+        chosen = [comment for comment in queryset if not comment.is_spam]
+        with transaction.atomic():
+            for comment in chosen:
+                comment.mark_spam(by=request.user)
+        self.report(request, "Marked as spam", chosen, len(queryset), "already spam")
+
+    @admin.action(description="Remove selected comments", permissions=["moderate"])
+    def remove_comments(self, request, queryset):
+        """Ask which house rule was broken (an intermediate page), then remove."""
+        chosen = [c for c in queryset if not (c.is_removed or c.is_spam)]
+        form = RemovalForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            rule, note = form.cleaned_data["rule"], form.cleaned_data["note"]
+            with transaction.atomic():
+                for comment in chosen:
+                    comment.remove(rule, by=request.user, note=note)
+            self.report(request, "Removed", chosen, len(queryset), "already removed or spam")
+            return None
+        if not chosen:
+            self.message_user(
+                request, "The selected comments are already removed or spam.", messages.WARNING
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Remove comments",
+            "opts": self.opts,
+            "comments": chosen,
+            "form": form,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "house_rules_url": reverse("house-rules"),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/comments/comment/remove_selected.html", context)
+
+    @admin.action(description="Restore selected comments", permissions=["moderate"])
+    def restore_comments(self, request, queryset):
+        chosen = [comment for comment in queryset if comment.is_removed or comment.is_spam]
+        with transaction.atomic():
+            for comment in chosen:
+                services.restore(comment, by=request.user)
+        self.report(request, "Restored", chosen, len(queryset), "not removed or spam")
+
+    def report(self, request, verb, done, selected, reason):
+        message = f"{verb} {counted(len(done), 'comment')}."
+        if selected > len(done):
+            message += f" {counted(selected - len(done), 'other was', 'others were')} {reason}."
+        self.message_user(request, message, messages.SUCCESS if done else messages.WARNING)
+
+    # The quick reply
+
+    def reply_problem(self, comment):
+        """Why nobody may reply to `comment` now, or None."""
+        post = comment.content_object
+        if comment.queue in ("removed", "spam"):
+            return f"This comment is {'spam' if comment.is_spam else 'removed'}: no replies."
+        if not comment.is_visible:
+            return "You can reply once the comment is approved."
+        if not isinstance(post, Post) or not comments_open(post):
+            return "Comments are closed on this post."
+        return None
+
+    def reply_context(self, request, comment):
+        problem = self.reply_problem(comment)
+        return {
+            "reply_problem": problem,
+            "reply_form": None if problem else QuickReplyForm(request.user),
+            "reply_url": reverse("admin:comments_comment_reply", args=[comment.pk]),
+        }
+
+    def reply_view(self, request, object_id):
+        comment = self.get_object(request, unquote(object_id))
+        if comment is None:
+            raise Http404("No such comment in your queues.")
+        problem = self.reply_problem(comment)
+        form = QuickReplyForm(request.user, request.POST if request.method == "POST" else None)
+        if problem is None and form.is_valid():
+            reply = publish_reply(
+                comment, request.user, form.cleaned_data["comment"], services.client_ip(request)
+            )
+            self.message_user(
+                request,
+                format_html(
+                    'Your reply is published. <a href="{}">See it on the site</a>.',
+                    reply.get_absolute_url(),
+                ),
+                messages.SUCCESS,
+            )
+            return redirect("admin:comments_comment_change", comment.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Reply to {comment.name}",
+            "opts": self.opts,
+            "original": comment,
+            "excerpt": self.text(comment),
+            "reply_problem": problem,
+            "reply_form": None if problem else form,
+            "reply_url": request.path,
+        }
+        request.current_app = self.admin_site.name
+        status = 403 if problem and request.method == "POST" else 400 if form.errors else 200
+        return TemplateResponse(
+            request, "admin/comments/comment/reply.html", context, status=status
+        )
+
+
+def actor_label(event):
+    if event.actor_id:
+        return display_name(event.actor)
+    if event.action in (ModerationEvent.Action.POSTED, ModerationEvent.Action.CONFIRMED):
+        return "The commenter"
+    return "Discussion rules"
+
+
+@admin.register(ModerationEvent)
+class ModerationEventAdmin(admin.ModelAdmin):
+    """The log of every decision: read-only, and scoped like the queues."""
+
+    list_display = ["at", "action", "who", "comment_link", "note"]
+    list_filter = ["action", ("actor", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["actor", "comment"]
+    search_fields = ["comment__comment"]
+    search_help_text = "Search the text of the comments."
+    date_hierarchy = "at"
+    actions = None  # no bulk deletion of the record
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        allowed = user.has_perm(MODERATE_ANY) or user.has_perm(MODERATE_OWN)
+        return allowed and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Only as part of a superuser hard-deleting a comment (the events go with it).
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        events = super().get_queryset(request)
+        if request.user.has_perm(MODERATE_ANY):
+            return events
+        return events.filter(comment__in=moderatable(request.user, Comment.objects.all()))
+
+    @admin.display(description="Who", ordering="actor")
+    def who(self, event):
+        return actor_label(event)
+
+    @admin.display(description="Comment")
+    def comment_link(self, event):
+        url = reverse("admin:comments_comment_change", args=[event.comment_id])
+        return format_html('<a href="{}">{}</a>', url, Truncator(event.comment.comment).chars(60))
+
+
+@admin.register(HouseRule)
+class HouseRuleAdmin(admin.ModelAdmin):
+    list_display = ["number", "title"]
+    list_display_links = ["title"]
+    search_fields = ["title"]
+
+
+@admin.register(ModerationSettings)
+class ModerationSettingsAdmin(admin.ModelAdmin):
+    """The one row of discussion settings: its list goes straight to it."""
+
+    fieldsets = [
+        (
+            "Holding comments for a moderator",
+            {"fields": ["mode", "hold_links", "moderation_words"]},
+        ),
+        ("Spam", {"fields": ["disallowed_words"]}),
+        ("Closing discussions", {"fields": ["close_after_days"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ModerationSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        row = ModerationSettings.objects.first()
+        if row is not None and self.has_view_or_change_permission(request):
+            return redirect("admin:comments_moderationsettings_change", row.pk)
+        return super().changelist_view(request, extra_context)
