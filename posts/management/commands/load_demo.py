@@ -211,12 +211,19 @@ class Command(BaseCommand):
                 Site.objects.clear_cache()
             created = self.load()
         self.stdout.write(self.style.SUCCESS(created))
-        self.stdout.write(
-            "Demo accounts (development only):\n"
-            f"  author:        robertrams / {DEMO_PASSWORD}\n"
-            f"  administrator: admin / {DEMO_PASSWORD}\n"
-            "Sign in at /admin/."
+        accounts = "".join(
+            f"  {role + ':':<14} {username} / {DEMO_PASSWORD}\n"
+            for role, username in self.demo_accounts()
         )
+        self.stdout.write(f"Demo accounts (development only):\n{accounts}Sign in at /admin/.")
+
+    def demo_accounts(self):
+        """(role, username) of the demo's accounts, printed with the demo password.
+
+        Apps that build on the posts demo (comments' `load_demo` subclasses this command) add
+        their own accounts here and their own content in `load()`.
+        """
+        return [("author", "robertrams"), ("administrator", "admin")]
 
     def load(self):
         user_model = get_user_model()
