@@ -4,11 +4,14 @@ import datetime
 import io
 
 import factory
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image as PILImage
 
+from comments.models import Comment, HouseRule
 from posts import images
 from posts.models import Author, Category, Image, Post, Tag
 
@@ -101,3 +104,59 @@ class ImageFactory(factory.django.DjangoModelFactory):
         images.store(image, images.process_upload(upload(image_bytes())))
         image.save()
         return image
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    """A public comment on a published post, saved through the real model (so threading and
+    the sanitised HTML are real). `parent=<comment>` makes a reply on the same post; traits
+    `pending`, `unconfirmed`, `spam` and `removed` put it in those queues."""
+
+    class Meta:
+        model = Comment
+        exclude = ["post", "parent"]
+
+    class Params:
+        pending = factory.Trait(
+            is_public=False, held_reason="First comment from this email address."
+        )
+        unconfirmed = factory.Trait(is_public=False, confirmed=False)
+        spam = factory.Trait(is_public=False, is_spam=True)
+        removed = factory.Trait(
+            is_removed=True,
+            removal_rule=factory.LazyFunction(lambda: HouseRule.objects.get(number=1)),
+            moderated_at=factory.LazyFunction(timezone.now),
+        )
+
+    parent = None
+    post = factory.Maybe(
+        "parent",
+        yes_declaration=factory.LazyAttribute(lambda c: c.parent.content_object),
+        no_declaration=factory.SubFactory(PostFactory),
+    )
+    content_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Post))
+    object_pk = factory.LazyAttribute(lambda c: str(c.post.pk))
+    site_id = factory.LazyFunction(lambda: settings.SITE_ID)
+    parent_id = factory.LazyAttribute(lambda c: c.parent.pk if c.parent else 0)
+    user_name = factory.Sequence(lambda n: f"Resident {n}")
+    user_email = factory.Sequence(lambda n: f"resident{n}@example.org")
+    comment = factory.Sequence(lambda n: f"Comment number {n} on the council's decision.")
+    ip_address = "192.0.2.10"
+    is_public = True
+    confirmed = True
+
+
+def comment_form_data(post, **fields):
+    """What a browser posts from a post's comment form (a valid security hash and timestamp,
+    a resident's details), with `fields` changed; a field given as None is left out."""
+    from comments.forms import CommentForm
+
+    data = {
+        **CommentForm(post).initial,
+        "name": "Jane Resident",
+        "email": "jane.resident@example.net",
+        "url": "",
+        "comment": "The car park on Station Road is full by nine every morning.",
+        "honeypot": "",
+    }
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}

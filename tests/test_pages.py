@@ -226,7 +226,9 @@ def test_load_demo_creates_the_seed_post_once(client, capsys):
     assert "Last night (29 June)" in html
     assert "30 June 2011" in html
     assert "Council services" in html
-    assert "2 Responses" not in html  # the responses are comments, not post text
+    # The seed post's two responses are comments, threaded under it, not part of its text.
+    assert "2 Responses to" in html
+    assert "2 Responses" not in Post.objects.get(slug=url.split("/")[-2]).body
 
     published = Post.objects.published()
     assert published.count() >= 12

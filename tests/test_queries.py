@@ -26,14 +26,17 @@ DAY = datetime.datetime(2011, 6, 30, 9, 0, tzinfo=datetime.UTC)
 
 # page name -> SQL queries for an anonymous reader
 EXPECTED = {
-    "home": 6,  # count, posts (with author and image), categories, tags, sidebar x2
-    "detail": 8,  # post, categories, tags, attachments, previous, next, sidebar x2
-    "archive-year": 6,  # as home
-    "archive-month": 6,
-    "archive-day": 6,
-    "category": 7,  # the category, then as home
-    "tag": 7,
-    "author": 7,
+    # count, posts (with author and image), categories, tags, response counts, sidebar x2
+    "home": 7,
+    # post, categories, tags, attachments, previous, next, sidebar x2, and the discussion:
+    # thread count, the page's comments, response count, likes, discussion settings
+    "detail": 13,
+    "archive-year": 7,  # as home
+    "archive-month": 7,
+    "archive-day": 7,
+    "category": 8,  # the category, then as home
+    "tag": 8,
+    "author": 8,
     "flatpage": 3,  # the page, sidebar x2
 }
 
