@@ -1,6 +1,7 @@
 """Factories: posts default to published (yesterday); traits make drafts and scheduled posts."""
 
 import datetime
+import html
 import io
 
 import factory
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image as PILImage
 
@@ -160,3 +162,15 @@ def comment_form_data(post, **fields):
     }
     data.update(fields)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def send_comment(client, post, ip="127.0.0.1", **fields):
+    """Post the comment form of `post` as a resident at `ip` would (see comment_form_data)."""
+    return client.post(
+        reverse("comments:post", args=[post.pk]), comment_form_data(post, **fields), REMOTE_ADDR=ip
+    )
+
+
+def text(response):
+    """The page as a reader sees its text (entities decoded)."""
+    return html.unescape(response.content.decode())

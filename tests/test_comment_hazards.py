@@ -18,7 +18,14 @@ from django_comments_xtd import signed as xtd_signed
 from comments import services
 from comments.models import Comment, HouseRule, ModerationEvent, ModerationSettings, PostLike
 from posts.models import Post
-from tests.factories import CommentFactory, PostFactory, UserFactory, comment_form_data
+from tests.factories import (
+    CommentFactory,
+    PostFactory,
+    UserFactory,
+    comment_form_data,
+    send_comment,
+    text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,18 +38,6 @@ def _comment_settings(settings):
     settings.COMMENTS_MIN_SECONDS_TO_WRITE = 0
     yield
     cache.clear()
-
-
-def send_comment(client, post, ip="127.0.0.1", **fields):
-    return client.post(
-        reverse("comments:post", args=[post.pk]),
-        comment_form_data(post, **fields),
-        REMOTE_ADDR=ip,
-    )
-
-
-def text(response):
-    return html.unescape(response.content.decode())
 
 
 # F4/F5: email addresses and Gravatar

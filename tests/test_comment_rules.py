@@ -2,7 +2,6 @@
 that moderators, the post's author and followers receive."""
 
 import datetime
-import html
 import re
 import time
 from unittest import mock
@@ -17,7 +16,14 @@ from django.utils import timezone
 
 from comments import services
 from comments.models import Comment, ModerationEvent, ModerationSettings
-from tests.factories import CommentFactory, PostFactory, UserFactory, comment_form_data
+from tests.factories import (
+    CommentFactory,
+    PostFactory,
+    UserFactory,
+    comment_form_data,
+    send_comment,
+    text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,18 +40,6 @@ def _comment_settings(settings):
 
 def set_rules(**rules):
     ModerationSettings.objects.update(**rules)
-
-
-def send_comment(client, post, ip="127.0.0.1", **fields):
-    return client.post(
-        reverse("comments:post", args=[post.pk]),
-        comment_form_data(post, **fields),
-        REMOTE_ADDR=ip,
-    )
-
-
-def text(response):
-    return html.unescape(response.content.decode())
 
 
 def earlier(**fields):

@@ -3,7 +3,6 @@
 
 import datetime
 import hashlib
-import html
 import re
 from html.parser import HTMLParser
 
@@ -19,7 +18,13 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from comments.models import Comment, ModerationSettings, PostLike
-from tests.factories import CommentFactory, PostFactory, UserFactory, comment_form_data
+from tests.factories import (
+    CommentFactory,
+    PostFactory,
+    UserFactory,
+    send_comment,
+    text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,19 +43,6 @@ def publish_straight_away(settings):
     """No email confirmation and no pre-moderation: a comment is public once posted."""
     settings.COMMENTS_XTD_CONFIRM_EMAIL = False
     ModerationSettings.objects.update(mode=ModerationSettings.Mode.NONE)
-
-
-def send_comment(client, post, ip="127.0.0.1", **fields):
-    return client.post(
-        reverse("comments:post", args=[post.pk]),
-        comment_form_data(post, **fields),
-        REMOTE_ADDR=ip,
-    )
-
-
-def text(response):
-    """The page as a reader sees its text (entities decoded)."""
-    return html.unescape(response.content.decode())
 
 
 def comment_block(page, comment):
