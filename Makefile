@@ -37,5 +37,10 @@ check: $(STAMP)
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Serves the app with gunicorn on PostgreSQL (database barnetblog_bench) and measures its pages;
+# see bench/README.md. Pass options with BENCH_ARGS="--seconds 5 --keep-db".
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
