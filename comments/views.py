@@ -76,15 +76,7 @@ def post_comment(request, post_pk):
     if not request.user.is_authenticated:
         if form.cleaned_data.get("remember"):
             details = {k: form.cleaned_data.get(k, "") for k in ("name", "email", "url")}
-            response.set_signed_cookie(
-                REMEMBER_COOKIE,
-                json.dumps(details),
-                salt=REMEMBER_COOKIE,
-                max_age=COOKIE_AGE,
-                httponly=True,
-                samesite="Lax",
-                secure=settings.SECURE,
-            )
+            _set_cookie(response, REMEMBER_COOKIE, json.dumps(details), COOKIE_AGE)
         elif REMEMBER_COOKIE in request.COOKIES:
             response.delete_cookie(REMEMBER_COOKIE)
     return response
@@ -97,16 +89,21 @@ def _back_to_comment(request, comment):
         f"{post.get_absolute_url()}?{_page_query(comment)}#comment-{comment.pk}"
     )
     ids = [i for i in own_comment_ids(request) if i != comment.pk] + [comment.pk]
+    _set_cookie(response, OWN_COMMENTS_COOKIE, ",".join(map(str, ids[-50:])), 30 * 24 * 3600)
+    return response
+
+
+def _set_cookie(response, name, value, max_age):
+    """A signed, script-proof, first-party cookie (each cookie is its own signing salt)."""
     response.set_signed_cookie(
-        OWN_COMMENTS_COOKIE,
-        ",".join(map(str, ids[-50:])),
-        salt=OWN_COMMENTS_COOKIE,
-        max_age=30 * 24 * 3600,
+        name,
+        value,
+        salt=name,
+        max_age=max_age,
         httponly=True,
         samesite="Lax",
         secure=settings.SECURE,
     )
-    return response
 
 
 def _page_query(comment):
@@ -230,15 +227,7 @@ def like(request, post_pk):
         visitor = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
         if not visitor:
             visitor = secrets.token_urlsafe(24)
-            response.set_signed_cookie(
-                VISITOR_COOKIE,
-                visitor,
-                salt=VISITOR_COOKIE,
-                max_age=COOKIE_AGE,
-                httponly=True,
-                samesite="Lax",
-                secure=settings.SECURE,
-            )
+            _set_cookie(response, VISITOR_COOKIE, visitor, COOKIE_AGE)
         who = {"visitor": visitor}
     existing = PostLike.objects.filter(post=post, **who)
     if request.POST.get("action") == "unlike":

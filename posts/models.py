@@ -195,15 +195,15 @@ class PostQuerySet(models.QuerySet):
         """What the public may see: published, and not scheduled for later."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def between_local_dates(self, first, last):
+        """Posts published from `first` up to (not including) `last`, in the site's time zone."""
+        return self.filter(
+            published_at__gte=_local_midnight(first), published_at__lt=_local_midnight(last)
+        )
+
     def on_local_date(self, date):
         """Posts whose publication date, in the site's time zone, is `date`."""
-        start = timezone.make_aware(datetime.datetime.combine(date, datetime.time.min))
-        return self.filter(
-            published_at__gte=start,
-            published_at__lt=timezone.make_aware(
-                datetime.datetime.combine(date + datetime.timedelta(days=1), datetime.time.min)
-            ),
-        )
+        return self.between_local_dates(date, date + datetime.timedelta(days=1))
 
     def for_listing(self):
         """Everything a list of posts shows, fetched in a fixed number of queries.
@@ -427,6 +427,10 @@ class Post(models.Model):
     def description(self):
         """One sentence or so for search engines and link previews."""
         return self.seo_description or self.summary
+
+
+def _local_midnight(date):
+    return timezone.make_aware(datetime.datetime.combine(date, datetime.time.min))
 
 
 def _words(text, limit):

@@ -7,7 +7,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from barnetblog.site import site_url
@@ -123,9 +122,7 @@ def archive(request, year, month=None, day=None):
             last, kind = first.replace(year=year + 1), "year"
     except (ValueError, OverflowError):
         raise Http404("No such date.") from None
-    posts = Post.objects.published().filter(
-        published_at__gte=_local_midnight(first), published_at__lt=_local_midnight(last)
-    )
+    posts = Post.objects.published().between_local_dates(first, last)
     page = paginate(request, posts.for_listing())
     if not page.object_list:
         raise Http404("No posts from that date.")
@@ -134,10 +131,6 @@ def archive(request, year, month=None, day=None):
         "posts/date_archive.html",
         {"page_obj": page, "posts": page.object_list, "period": first, "kind": kind},
     )
-
-
-def _local_midnight(date):
-    return timezone.make_aware(datetime.datetime.combine(date, datetime.time.min))
 
 
 def search_view(request):
