@@ -57,14 +57,16 @@ INSTALLED_APPS = [
     "django.contrib.syndication",
     "django_comments_xtd",
     "django_comments",
-    # comments before posts: its `load_demo` (posts' demo plus comments) overrides posts'.
-    "comments",
+    # The project's apps; the order does not matter (arrows: comments -> posts -> core).
+    "core",
     "posts",
+    "comments",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "barnetblog.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "barnetblog.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     },

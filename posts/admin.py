@@ -4,7 +4,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from barnetblog import sanitiser
+from core import sanitiser
 
 from .forms import AttachmentForm, ImageForm, PostAdminForm
 from .models import BODY_MAX_LENGTH, Attachment, Author, Category, Image, Post, Tag

@@ -1,13 +1,13 @@
 """What an author writes becomes safe HTML: Markdown renders, anything that could run is removed.
 
-Everything goes through `barnetblog.sanitiser`; `Post.save()` stores its output in `body_html`,
+Everything goes through `core.sanitiser`; `Post.save()` stores its output in `body_html`,
 the only HTML a template marks as safe.
 """
 
 import pytest
 from django.urls import reverse
 
-from barnetblog.sanitiser import first_paragraph_text, render_markdown, sanitise_html
+from core.sanitiser import first_paragraph_text, render_markdown, sanitise_html
 from posts.models import EXCERPT_WORDS, Post
 from tests.factories import PostFactory
 

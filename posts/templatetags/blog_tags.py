@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from barnetblog import sanitiser
+from core import sanitiser
 from posts.models import Category, Post
 
 register = template.Library()
@@ -29,7 +29,7 @@ def blogposting_json_ld(context, post):
     data = {
         "@context": "https://schema.org",
         "@type": "BlogPosting",
-        "headline": post.title,
+        "headline": post.plain_title,
         "description": post.description,
         "url": site_url + post.get_absolute_url(),
         "mainEntityOfPage": site_url + post.get_absolute_url(),

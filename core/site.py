@@ -1,7 +1,9 @@
 """The site's one public address, for absolute URLs (canonical links, feeds, sitemaps, email).
 
 It is the domain recorded in the admin under Sites (cached per process by Django), with https
-whenever the site runs in secure mode, so every copy of a page names the same address.
+whenever the site runs in secure mode (`DJANGO_SECURE`), so every copy of a page names the same
+address. Otherwise the scheme is the request's, or plain http where there is no request (links
+in email under `make run`, whose development server speaks only http).
 """
 
 from django.conf import settings
@@ -9,5 +11,7 @@ from django.contrib.sites.shortcuts import get_current_site
 
 
 def site_url(request=None):
-    scheme = "https" if settings.SECURE or request is None else request.scheme
+    scheme = "http" if request is None else request.scheme
+    if settings.SECURE:
+        scheme = "https"
     return f"{scheme}://{get_current_site(request).domain}"
