@@ -1,24 +1,23 @@
-"""Demo content with its discussion: posts' demo, then residents' comments and a moderator.
+"""The demo's discussion: residents' comments on the posts' demo, and a moderator.
 
-This command takes the place of posts' `load_demo` (the comments app comes first in
-INSTALLED_APPS), so `posts` never needs to know about comments. Safe to run again: when the
-seed post already has comments, no comments are added.
+`load()` runs after `posts.demo.load()` (the `load_demo` command calls both; the benchmark and
+the tests reuse them). Safe to run again: when the seed post already has comments, no comments
+are added.
 """
 
 import datetime
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from comments.models import Comment, HouseRule, ModerationEvent
-from posts.management.commands import load_demo
+from posts import demo as posts_demo
 from posts.models import Post
 
-LONDON = load_demo.LONDON
-SEED_SLUG = "back-office-and-customer-service-project-given-the-green-light"
+from .models import Comment, HouseRule, ModerationEvent
+
+LONDON = posts_demo.LONDON
+SEED_SLUG = posts_demo.SEED_SLUG
 DISCUSSION_SLUG = "parking-charges-consultation-opens"
 
 # The seed post's two responses, word for word as they were published.
@@ -249,155 +248,137 @@ PENDING = [
 ]
 
 
-class Command(load_demo.Command):
-    help = (
-        "Load the demo councillor, the seed post and about a dozen more posts, with their "
-        "discussion and a moderator (idempotent)."
+# (role, username) of the accounts this demo makes, with the posts demo's password.
+ACCOUNTS = [("moderator", "moderator")]
+
+
+def load():
+    """The moderator, the seed post's two responses, the parking post's long discussion and
+    two comments waiting for moderation; returns what was done, in a sentence."""
+    moderator = moderator_account()
+    seed = Post.objects.filter(slug=SEED_SLUG).first()
+    if seed is None:
+        return "No demo posts to comment on."
+    if Comment.objects.for_post(seed).exists():
+        return "Demo comments are already loaded."
+    councillor = get_user_model().objects.get(username=COUNCILLOR)
+    added = seed_responses(seed, councillor)
+    discussion = Post.objects.filter(slug=DISCUSSION_SLUG).first()
+    if discussion is not None:
+        added += add_discussion(discussion, councillor, moderator)
+    added += add_pending()
+    return f"Added {added} demo comments."
+
+
+def moderator_account():
+    moderator, made = get_user_model().objects.get_or_create(
+        username="moderator",
+        defaults={
+            "first_name": "Maya",
+            "last_name": "Reid",
+            "email": "moderator@example.org",
+            "is_staff": True,
+        },
     )
+    if made:
+        moderator.set_password(posts_demo.DEMO_PASSWORD)
+        moderator.save()
+    moderator.groups.add(Group.objects.get(name="Moderators"))
+    return moderator
 
-    def demo_accounts(self):
-        return [*super().demo_accounts(), ("moderator", "moderator")]
 
-    def load(self):
-        loaded = super().load()
-        self.moderator = self.moderator_account()
-        seed = Post.objects.filter(slug=SEED_SLUG).first()
-        if seed is None:
-            return loaded
-        if Comment.objects.for_post(seed).exists():
-            return f"{loaded} Demo comments are already loaded."
-        self.post_type = ContentType.objects.get_for_model(Post)
-        self.added = 0
-        self.councillor = get_user_model().objects.get(username=COUNCILLOR)
-        self.seed_responses(seed)
-        discussion = Post.objects.filter(slug=DISCUSSION_SLUG).first()
-        if discussion is not None:
-            self.discussion(discussion)
-        self.pending()
-        return f"{loaded} Added {self.added} demo comments."
+def seed_responses(seed, councillor):
+    angry = add_comment(
+        seed,
+        user_name="Mrs Angry, Broken Barnet blog",
+        user_email="mrs.angry@example.org",
+        user_url="https://brokenbarnet.blogspot.com/",
+        comment=MRS_ANGRY,
+        submit_date=datetime.datetime(2011, 6, 30, 14, 12, tzinfo=LONDON),
+        ip_address="192.0.2.200",
+        followup=True,
+    )
+    add_comment(
+        seed,
+        user=councillor,
+        comment=COUNCILLOR_REPLY,
+        submit_date=datetime.datetime(2011, 6, 30, 19, 47, tzinfo=LONDON),
+        parent=angry,
+    )
+    return 2
 
-    def moderator_account(self):
-        moderator, made = get_user_model().objects.get_or_create(
-            username="moderator",
-            defaults={
-                "first_name": "Maya",
-                "last_name": "Reid",
-                "email": "moderator@example.org",
-                "is_staff": True,
-            },
-        )
-        if made:
-            moderator.set_password(load_demo.DEMO_PASSWORD)
-            moderator.save()
-        moderator.groups.add(Group.objects.get(name="Moderators"))
-        return moderator
 
-    def seed_responses(self, seed):
-        angry = self.comment(
-            seed,
-            name="Mrs Angry, Broken Barnet blog",
-            email="mrs.angry@example.org",
-            url="https://brokenbarnet.blogspot.com/",
-            text=MRS_ANGRY,
-            when=datetime.datetime(2011, 6, 30, 14, 12, tzinfo=LONDON),
-            ip="192.0.2.200",
-            followup=True,
-        )
-        self.comment(
-            seed,
-            user=self.councillor,
-            text=COUNCILLOR_REPLY,
-            when=datetime.datetime(2011, 6, 30, 19, 47, tzinfo=LONDON),
-            parent=angry,
-        )
+def add_discussion(post, councillor, moderator):
+    """The parking post's threads: a new one every few hours over three days, replies
+    within the hours that follow, in the order they are listed. Returns how many."""
+    added = 0
 
-    def discussion(self, post):
-        """The parking post's threads: a new one every few hours over three days, replies
-        within the hours that follow, in the order they are listed."""
-        for index, thread in enumerate(DISCUSSION):
-            started = post.published_at + datetime.timedelta(hours=1 + 5 * index, minutes=7)
-            self.add_thread(post, thread, started, parent=None)
-
-    def add_thread(self, post, entry, when, parent):
+    def add_thread(entry, when, parent):
+        nonlocal added
         removed = entry[0] == REMOVED
         who, text, replies = entry[1:] if removed else entry
-        comment = self.comment(post, text=text, when=when, parent=parent, **self.person(who))
+        comment = add_comment(
+            post, comment=text, submit_date=when, parent=parent, **person(who, councillor)
+        )
+        added += 1
         if removed:
             rule = HouseRule.objects.get(number=1)
-            comment.remove(rule, by=self.moderator, note="Personal abuse of other people.")
+            comment.remove(rule, by=moderator, note="Personal abuse of other people.")
             # Back-date the decision to the morning after, as it would have happened.
             decided = when + datetime.timedelta(hours=15)
             Comment.objects.filter(pk=comment.pk).update(moderated_at=decided)
             ModerationEvent.objects.filter(comment=comment).update(at=decided)
         for number, reply in enumerate(replies, start=1):
-            self.add_thread(post, reply, when + datetime.timedelta(minutes=41 * number), comment)
+            add_thread(reply, when + datetime.timedelta(minutes=41 * number), comment)
 
-    def person(self, who):
-        if who == COUNCILLOR:
-            return {"user": self.councillor}
-        name, url = RESIDENTS[who]
-        first, last = name.lower().replace("’", "").split()
-        number = list(RESIDENTS).index(who) + 10
-        return {
-            "name": name,
-            "email": f"{first}.{last}@example.org",
-            "url": url,
-            "ip": f"192.0.2.{number}",
-            "followup": number % 3 == 0,
-        }
+    for index, thread in enumerate(DISCUSSION):
+        started = post.published_at + datetime.timedelta(hours=1 + 5 * index, minutes=7)
+        add_thread(thread, started, parent=None)
+    return added
 
-    def pending(self):
-        for number, (slug, name, text, reason) in enumerate(PENDING, start=1):
-            post = Post.objects.filter(slug=slug).first()
-            if post is None:
-                continue
-            first, last = name.lower().split()
-            comment = self.comment(
-                post,
-                name=name,
-                email=f"{first}.{last}@example.org",
-                text=text,
-                when=timezone.now() - datetime.timedelta(hours=3 - number),
-                ip=f"192.0.2.{100 + number}",
-                public=False,
-            )
-            ModerationEvent.objects.create(comment=comment, action=ModerationEvent.Action.POSTED)
-            comment.hold(reason)
 
-    def comment(
-        self,
-        post,
-        *,
-        text,
-        when,
-        user=None,
-        name="",
-        email="",
-        url="",
-        ip="192.0.2.1",
-        parent=None,
-        followup=False,
-        public=True,
-    ):
-        """Save a comment through the model, so django-comments-xtd threads it."""
-        if user is not None:
-            name, email = user.get_full_name() or user.get_username(), user.email
-        comment = Comment(
-            content_type=self.post_type,
-            object_pk=str(post.pk),
-            site_id=settings.SITE_ID,
-            user=user,
+def person(who, councillor):
+    """The comment fields of one of the demo's people."""
+    if who == COUNCILLOR:
+        return {"user": councillor}
+    name, url = RESIDENTS[who]
+    first, last = name.lower().replace("’", "").split()
+    number = list(RESIDENTS).index(who) + 10
+    return {
+        "user_name": name,
+        "user_email": f"{first}.{last}@example.org",
+        "user_url": url,
+        "ip_address": f"192.0.2.{number}",
+        "followup": number % 3 == 0,
+    }
+
+
+def add_pending():
+    added = 0
+    for number, (slug, name, text, reason) in enumerate(PENDING, start=1):
+        post = Post.objects.filter(slug=slug).first()
+        if post is None:
+            continue
+        first, last = name.lower().split()
+        comment = add_comment(
+            post,
             user_name=name,
-            user_email=email,
-            user_url=url,
+            user_email=f"{first}.{last}@example.org",
             comment=text,
-            submit_date=when,
-            ip_address=ip,
-            parent_id=parent.pk if parent is not None else 0,
-            followup=followup,
-            is_public=public,
-            confirmed=True,
+            submit_date=timezone.now() - datetime.timedelta(hours=3 - number),
+            ip_address=f"192.0.2.{100 + number}",
+            is_public=False,
         )
-        comment.save()
-        self.added += 1
-        return comment
+        ModerationEvent.objects.create(comment=comment, action=ModerationEvent.Action.POSTED)
+        comment.hold(reason)
+        added += 1
+    return added
+
+
+def add_comment(post, parent=None, **fields):
+    """Save a confirmed, public (unless `fields` say otherwise) comment through the model,
+    so django-comments-xtd threads it."""
+    fields = {"ip_address": "192.0.2.1", "is_public": True, "confirmed": True, **fields}
+    comment = Comment.objects.build_for(post, parent=parent, **fields)
+    comment.save()
+    return comment

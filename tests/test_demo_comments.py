@@ -1,47 +1,20 @@
 """`load_demo` gives the demo its discussion: the seed post's two responses, a long threaded
 discussion with a removed comment, two comments waiting for a moderator, and a moderator."""
 
-from html.parser import HTMLParser
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from comments.management.commands.load_demo import COUNCILLOR_REPLY, MRS_ANGRY
+from comments.demo import COUNCILLOR_REPLY, MRS_ANGRY
 from comments.models import Comment, ModerationEvent
-from posts.management.commands.load_demo import DEMO_PASSWORD
+from posts.demo import DEMO_PASSWORD
 from posts.models import Post
+from tests.reading import CommentTree
 
 pytestmark = pytest.mark.django_db
 
 SEED_SLUG = "back-office-and-customer-service-project-given-the-green-light"
 DISCUSSION_SLUG = "parking-charges-consultation-opens"
-
-
-class CommentTree(HTMLParser):
-    """Reads a page's comments as the browser nests them: {comment id: parent comment id}."""
-
-    def __init__(self, html):
-        super().__init__()
-        self.parents, self.classes, self._open = {}, {}, []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag != "li":
-            return
-        comment_id = (attrs.get("id") or "").removeprefix("comment-")
-        if comment_id.isdigit():
-            enclosing = next((c for c in reversed(self._open) if c is not None), None)
-            self.parents[int(comment_id)] = enclosing
-            self.classes[int(comment_id)] = attrs.get("class", "").split()
-            self._open.append(int(comment_id))
-        else:
-            self._open.append(None)
-
-    def handle_endtag(self, tag):
-        if tag == "li" and self._open:
-            self._open.pop()
 
 
 def article_of(html, comment):

@@ -1,5 +1,6 @@
 """Demo content: the councillor, the seed post and a year or two of varied posts.
 
+`load()` is called by the `load_demo` command (in the `demo` app), the benchmark and the tests.
 Safe to run again: what exists already is left alone (matched by username, slug and date).
 """
 
@@ -14,8 +15,6 @@ from django.contrib.auth.models import Group
 from django.contrib.sites.models import Site
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image as PILImage
@@ -25,9 +24,10 @@ from posts import images
 from posts.models import Attachment, Author, Category, Image, Post, Tag
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
-DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "demo"
+DEMO_DIR = Path(__file__).resolve().parent
 DEMO_PASSWORD = "barnet-demo-2011"
 
+SEED_SLUG = "back-office-and-customer-service-project-given-the-green-light"
 SEED_TITLE = "Back office and customer service project given the green\u00a0light"
 
 # (title, year, month, day, categories, tags, body, options)
@@ -195,143 +195,125 @@ POSTS = [
 ]
 
 
-class Command(BaseCommand):
-    help = "Load the demo councillor, the seed post and about a dozen more posts (idempotent)."
+# (role, username) of the accounts this demo makes, all with DEMO_PASSWORD.
+ACCOUNTS = [("author", "robertrams"), ("administrator", "admin")]
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--domain",
-            help="Record this host[:port] as the site's address (used in feeds and links).",
-        )
 
-    def handle(self, *args, **options):
-        with transaction.atomic():
-            if options["domain"]:
-                Site.objects.filter(pk=settings.SITE_ID).update(domain=options["domain"])
-                Site.objects.clear_cache()
-            created = self.load()
-        self.stdout.write(self.style.SUCCESS(created))
-        accounts = "".join(
-            f"  {role + ':':<14} {username} / {DEMO_PASSWORD}\n"
-            for role, username in self.demo_accounts()
-        )
-        self.stdout.write(f"Demo accounts (development only):\n{accounts}Sign in at /admin/.")
+def set_domain(domain):
+    """Record `domain` (host[:port]) as the site's address, used in feeds and email links."""
+    Site.objects.filter(pk=settings.SITE_ID).update(domain=domain)
+    Site.objects.clear_cache()
 
-    def demo_accounts(self):
-        """(role, username) of the demo's accounts, printed with the demo password.
 
-        Apps that build on the posts demo (comments' `load_demo` subclasses this command) add
-        their own accounts here and their own content in `load()`.
-        """
-        return [("author", "robertrams"), ("administrator", "admin")]
+def load():
+    """The councillor, an administrator, the seed post and the other demo posts; returns
+    what was done, in a sentence."""
+    user_model = get_user_model()
+    councillor, made = user_model.objects.get_or_create(
+        username="robertrams",
+        defaults={
+            "first_name": "Robert",
+            "last_name": "Rams",
+            "email": "robert.rams@example.org",
+            "is_staff": True,
+        },
+    )
+    if made:
+        councillor.set_password(DEMO_PASSWORD)
+        councillor.save()
+    councillor.groups.add(Group.objects.get(name="Authors"))
+    author, _ = Author.objects.get_or_create(
+        user=councillor,
+        defaults={
+            "display_name": "Robert Rams",
+            "slug": "robert-rams",
+            "bio": "Councillor for Finchley Church End ward and Cabinet Member for Resources.",
+        },
+    )
+    if not user_model.objects.filter(username="admin").exists():
+        user_model.objects.create_superuser("admin", "admin@example.org", DEMO_PASSWORD)
 
-    def load(self):
-        user_model = get_user_model()
-        councillor, made = user_model.objects.get_or_create(
-            username="robertrams",
-            defaults={
-                "first_name": "Robert",
-                "last_name": "Rams",
-                "email": "robert.rams@example.org",
-                "is_staff": True,
-            },
-        )
-        if made:
-            councillor.set_password(DEMO_PASSWORD)
-            councillor.save()
-        councillor.groups.add(Group.objects.get(name="Authors"))
-        author, _ = Author.objects.get_or_create(
-            user=councillor,
-            defaults={
-                "display_name": "Robert Rams",
-                "slug": "robert-rams",
-                "bio": "Councillor for Finchley Church End ward and Cabinet Member for Resources.",
-            },
-        )
-        if not user_model.objects.filter(username="admin").exists():
-            user_model.objects.create_superuser("admin", "admin@example.org", DEMO_PASSWORD)
+    if Post.objects.filter(slug=SEED_SLUG).exists():
+        return "Demo content is already loaded."
 
-        if Post.objects.filter(
-            slug="back-office-and-customer-service-project-given-the-green-light"
-        ).exists():
-            return "Demo content is already loaded."
+    seed = Post.objects.create(
+        title=SEED_TITLE,
+        author=author,
+        body=(DEMO_DIR / "seed-post.md").read_text(encoding="utf-8"),
+        status=Post.Status.PUBLISHED,
+        published_at=datetime.datetime(2011, 6, 30, 9, 0, tzinfo=LONDON),
+    )
+    seed.categories.set([category("Council services")])
+    seed.tags.set([tag("One Barnet"), tag("outsourcing"), tag("back office")])
 
-        seed = Post.objects.create(
-            title=SEED_TITLE,
+    for index, (title, year, month, day, categories, tags, body, extra) in enumerate(POSTS):
+        post = Post(
+            title=title,
             author=author,
-            body=(DEMO_DIR / "seed-post.md").read_text(encoding="utf-8"),
+            body=body,
             status=Post.Status.PUBLISHED,
-            published_at=datetime.datetime(2011, 6, 30, 9, 0, tzinfo=LONDON),
+            published_at=datetime.datetime(year, month, day, 8 + index % 10, 30, tzinfo=LONDON),
+            sticky=extra.get("sticky", False),
         )
-        seed.categories.set([self.category("Council services")])
-        seed.tags.set([self.tag("One Barnet"), self.tag("outsourcing"), self.tag("back office")])
+        if "image" in extra:
+            alt, colour = extra["image"]
+            post.image = picture(alt, colour)
+            post.image_alt = alt
+        post.save()
+        post.categories.set([category(name) for name in categories])
+        post.tags.set([tag(name) for name in tags])
+        if "attachment" in extra:
+            attach(post, extra["attachment"])
 
-        for index, (title, year, month, day, categories, tags, body, extra) in enumerate(POSTS):
-            post = Post(
-                title=title,
-                author=author,
-                body=body,
-                status=Post.Status.PUBLISHED,
-                published_at=datetime.datetime(year, month, day, 8 + index % 10, 30, tzinfo=LONDON),
-                sticky=extra.get("sticky", False),
-            )
-            if "image" in extra:
-                alt, colour = extra["image"]
-                post.image = self.picture(alt, colour)
-                post.image_alt = alt
-            post.save()
-            post.categories.set([self.category(name) for name in categories])
-            post.tags.set([self.tag(name) for name in tags])
-            if "attachment" in extra:
-                self.attach(post, extra["attachment"])
+    scheduled = Post.objects.create(
+        title="Consultation on the future of the town centre",
+        author=author,
+        body="This post is scheduled: it becomes public next week, on its publication date.",
+        status=Post.Status.PUBLISHED,
+        published_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    scheduled.categories.set([category("Planning")])
+    draft = Post.objects.create(
+        title="Notes for the next newsletter (draft)",
+        author=author,
+        body="A draft the public never sees until it is published.",
+    )
+    draft.tags.set([tag("newsletter")])
+    return f"Loaded the demo: {Post.objects.count()} posts by {author}."
 
-        scheduled = Post.objects.create(
-            title="Consultation on the future of the town centre",
-            author=author,
-            body="This post is scheduled: it becomes public next week, on its publication date.",
-            status=Post.Status.PUBLISHED,
-            published_at=timezone.now() + datetime.timedelta(days=7),
-        )
-        scheduled.categories.set([self.category("Planning")])
-        draft = Post.objects.create(
-            title="Notes for the next newsletter (draft)",
-            author=author,
-            body="A draft the public never sees until it is published.",
-        )
-        draft.tags.set([self.tag("newsletter")])
-        return f"Loaded the demo: {Post.objects.count()} posts by {author}."
 
-    def category(self, name):
-        return Category.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0]
+def category(name):
+    return Category.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0]
 
-    def tag(self, name):
-        return Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0]
 
-    def picture(self, alt, colour):
-        """A simple generated landscape picture, stored through the real upload path."""
-        canvas = PILImage.new("RGB", (1800, 1200), colour)
-        draw = ImageDraw.Draw(canvas)
-        for band in range(12):
-            shade = 40 + band * 12
-            draw.rectangle(
-                [0, 700 + band * 42, 1800, 742 + band * 42], fill=(shade, shade, shade + 10)
-            )
-        draw.ellipse([1300, 150, 1550, 400], fill="#f2d16b")
-        for x in range(100, 1700, 260):
-            draw.rectangle([x, 420, x + 180, 700], fill="#e8e2d4")
-            draw.polygon([(x - 20, 420), (x + 90, 330), (x + 200, 420)], fill="#8c3b2e")
-        buffer = io.BytesIO()
-        canvas.save(buffer, "JPEG", quality=90)
-        upload = SimpleUploadedFile("demo.jpg", buffer.getvalue(), content_type="image/jpeg")
-        image = Image(title=alt, alt_text=alt)
-        images.store(image, images.process_upload(upload))
-        image.save()
-        return image
+def tag(name):
+    return Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0]
 
-    def attach(self, post, title):
-        attachment = Attachment(post=post, title=title)
-        attachment.file.save("library-strategy.pdf", ContentFile(_tiny_pdf(title)), save=False)
-        attachment.save()
+
+def picture(alt, colour):
+    """A simple generated landscape picture, stored through the real upload path."""
+    canvas = PILImage.new("RGB", (1800, 1200), colour)
+    draw = ImageDraw.Draw(canvas)
+    for band in range(12):
+        shade = 40 + band * 12
+        draw.rectangle([0, 700 + band * 42, 1800, 742 + band * 42], fill=(shade, shade, shade + 10))
+    draw.ellipse([1300, 150, 1550, 400], fill="#f2d16b")
+    for x in range(100, 1700, 260):
+        draw.rectangle([x, 420, x + 180, 700], fill="#e8e2d4")
+        draw.polygon([(x - 20, 420), (x + 90, 330), (x + 200, 420)], fill="#8c3b2e")
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=90)
+    upload = SimpleUploadedFile("demo.jpg", buffer.getvalue(), content_type="image/jpeg")
+    image = Image(title=alt, alt_text=alt)
+    images.store(image, images.process_upload(upload))
+    image.save()
+    return image
+
+
+def attach(post, title):
+    attachment = Attachment(post=post, title=title)
+    attachment.file.save("library-strategy.pdf", ContentFile(_tiny_pdf(title)), save=False)
+    attachment.save()
 
 
 def _tiny_pdf(title):
