@@ -5,7 +5,9 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from comments import views as comment_views
 from comments.feeds import PostComments
+from posts import converters  # noqa: F401  (registers <yyyy>, <mm> and <dd>, used below)
 from posts.sitemaps import SITEMAPS
 from posts.views import robots_txt
 
@@ -18,8 +20,9 @@ urlpatterns = [
     # The pages linked from every footer; other flat pages are served at their own address
     # by FlatpageFallbackMiddleware.
     path("about/", flatpage_views.flatpage, {"url": "/about/"}, name="about"),
-    path("house-rules/", flatpage_views.flatpage, {"url": "/house-rules/"}, name="house-rules"),
-    path("privacy/", flatpage_views.flatpage, {"url": "/privacy/"}, name="privacy"),
+    # These two render facts kept elsewhere (the house rules, the retention periods).
+    path("house-rules/", comment_views.house_rules, name="house-rules"),
+    path("privacy/", comment_views.privacy, name="privacy"),
     path(
         "accessibility/",
         flatpage_views.flatpage,

@@ -17,17 +17,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
-from django.db.models.functions import Cast
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaks_filter
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 
@@ -35,11 +32,15 @@ from posts.models import Post
 
 from . import services
 from .forms import RemovalForm
-from .models import Comment, HouseRule, ModerationEvent, ModerationSettings
-from .moderation import comments_open
-
-MODERATE_ANY = "comments.moderate_any_comment"
-MODERATE_OWN = "comments.moderate_comment"
+from .models import (
+    MODERATE_ANY,
+    Comment,
+    HouseRule,
+    ModerationEvent,
+    ModerationSettings,
+    display_name,
+    moderates_comments,
+)
 
 # Queue name -> (label, CommentQuerySet method). The first is the default.
 QUEUES = {
@@ -51,72 +52,6 @@ QUEUES = {
     "all": ("All", "all"),
 }
 DEFAULT_QUEUE = "pending"
-
-
-def moderatable(user, comments):
-    """The part of `comments` that `user` may see and moderate."""
-    if user.has_perm(MODERATE_ANY):
-        return comments
-    if not user.has_perm(MODERATE_OWN):
-        return comments.none()
-    # Comments point at posts by a string primary key (a generic relation).
-    own_posts = (
-        Post.objects.filter(author__user=user)
-        .annotate(pk_text=Cast("pk", models.CharField()))
-        .values("pk_text")
-    )
-    return comments.filter(
-        content_type=ContentType.objects.get_for_model(Post), object_pk__in=own_posts
-    )
-
-
-def may_moderate(user, comment):
-    """The same rule as `moderatable()`, for one comment already in hand."""
-    if user.has_perm(MODERATE_ANY):
-        return True
-    if not user.has_perm(MODERATE_OWN):
-        return False
-    post = comment.content_object
-    return isinstance(post, Post) and post.author.user_id == user.pk
-
-
-def display_name(user):
-    return user.get_full_name() or user.get_username()
-
-
-def publish_reply(parent, user, text, ip_address=None):
-    """Publish `user`'s reply to `parent` straight away: a moderator or the post's author
-    answering from the queue. Followers hear of it once the transaction commits."""
-    # Replies deeper than the thread allows attach to the deepest allowed level, as on the site.
-    max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
-    while parent.level >= max_level and parent.parent_id != parent.pk:
-        parent = Comment.objects.get(pk=parent.parent_id)
-    with transaction.atomic():
-        reply = Comment(
-            content_type_id=parent.content_type_id,
-            object_pk=parent.object_pk,
-            site_id=settings.SITE_ID,
-            user=user,
-            user_name=display_name(user),
-            user_email=user.email,
-            comment=text,
-            parent_id=parent.pk,
-            ip_address=ip_address,
-            is_public=True,
-            confirmed=True,
-        )
-        reply.save()
-        ModerationEvent.objects.create(
-            comment=reply, action=ModerationEvent.Action.POSTED, actor=user
-        )
-        ModerationEvent.objects.create(
-            comment=reply,
-            action=ModerationEvent.Action.APPROVED,
-            actor=user,
-            note="Replied from the moderation queue.",
-        )
-        transaction.on_commit(lambda: services.notify_followers(reply))
-    return reply
 
 
 def counted(n, singular, plural=None):
@@ -207,13 +142,12 @@ class CommentAdmin(admin.ModelAdmin):
     # Permissions
 
     def has_moderate_permission(self, request):
-        user = request.user
-        return user.has_perm(MODERATE_ANY) or user.has_perm(MODERATE_OWN)
+        return moderates_comments(request.user)
 
     def has_view_permission(self, request, obj=None):
         if not self.has_moderate_permission(request):
             return False
-        return obj is None or may_moderate(request.user, obj)
+        return obj is None or obj.is_moderatable_by(request.user)
 
     def has_add_permission(self, request):
         return False  # comments come from residents, or the quick reply
@@ -226,7 +160,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         comments = super().get_queryset(request).prefetch_related("content_object")
-        return moderatable(request.user, comments)
+        return comments.moderatable_by(request.user)
 
     # Pages
 
@@ -304,27 +238,10 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Moderation history")
     def history(self, comment):
-        events = list(comment.events.select_related("actor").order_by("at", "pk"))
-        if not events:
-            return "No decisions recorded."
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    date_format(timezone.localtime(event.at), "j M Y H:i"),
-                    event.get_action_display(),
-                    actor_label(event),
-                    event.note or "—",
-                )
-                for event in events
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th scope='col'>When</th><th scope='col'>What</th>"
-            "<th scope='col'>Who</th><th scope='col'>Why</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            rows,
+        events = comment.events.select_related("actor").order_by("at", "pk")
+        return render_to_string(
+            "admin/comments/comment/history.html",
+            {"events": [(event, actor_label(event)) for event in events]},
         )
 
     # Actions: each calls the comment's named method (or the service), recording the actor.
@@ -390,19 +307,8 @@ class CommentAdmin(admin.ModelAdmin):
 
     # The quick reply
 
-    def reply_problem(self, comment):
-        """Why nobody may reply to `comment` now, or None."""
-        post = comment.content_object
-        if comment.queue in ("removed", "spam"):
-            return f"This comment is {'spam' if comment.is_spam else 'removed'}: no replies."
-        if not comment.is_visible:
-            return "You can reply once the comment is approved."
-        if not isinstance(post, Post) or not comments_open(post):
-            return "Comments are closed on this post."
-        return None
-
     def reply_context(self, request, comment):
-        problem = self.reply_problem(comment)
+        problem = comment.why_no_replies()
         return {
             "reply_problem": problem,
             "reply_form": None if problem else QuickReplyForm(request.user),
@@ -413,10 +319,10 @@ class CommentAdmin(admin.ModelAdmin):
         comment = self.get_object(request, unquote(object_id))
         if comment is None:
             raise Http404("No such comment in your queues.")
-        problem = self.reply_problem(comment)
+        problem = comment.why_no_replies()
         form = QuickReplyForm(request.user, request.POST if request.method == "POST" else None)
-        if problem is None and form.is_valid():
-            reply = publish_reply(
+        if not problem and form.is_valid():
+            reply = services.publish_staff_reply(
                 comment, request.user, form.cleaned_data["comment"], services.client_ip(request)
             )
             self.message_user(
@@ -466,8 +372,7 @@ class ModerationEventAdmin(admin.ModelAdmin):
     actions = None  # no bulk deletion of the record
 
     def has_view_permission(self, request, obj=None):
-        user = request.user
-        allowed = user.has_perm(MODERATE_ANY) or user.has_perm(MODERATE_OWN)
+        allowed = moderates_comments(request.user)
         return allowed and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request):
@@ -484,7 +389,7 @@ class ModerationEventAdmin(admin.ModelAdmin):
         events = super().get_queryset(request)
         if request.user.has_perm(MODERATE_ANY):
             return events
-        return events.filter(comment__in=moderatable(request.user, Comment.objects.all()))
+        return events.filter(comment__in=Comment.objects.moderatable_by(request.user))
 
     @admin.display(description="Who", ordering="actor")
     def who(self, event):

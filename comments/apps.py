@@ -8,14 +8,7 @@ class CommentsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import pre_save
         from django_comments_xtd.models import publish_or_unpublish_on_pre_save
-        from django_comments_xtd.moderation import moderator
-
-        from posts.models import Post
-
-        from .moderation import PostModerator
 
         # django-comments-xtd unpublishes a removed comment's whole subtree on every save;
         # we keep replies in place under a "removed" placeholder instead.
         pre_save.disconnect(publish_or_unpublish_on_pre_save, sender="comments.Comment")
-        if Post not in moderator._registry:
-            moderator.register(Post, PostModerator)

@@ -3,15 +3,13 @@
 Only public comments on published posts; names and text, never email addresses or IPs.
 """
 
-import datetime
-
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, Count, Max
 from django.db.models.functions import Cast
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from posts.converters import period_or_404
 from posts.feeds import PostFeed
 from posts.models import Post
 
@@ -21,9 +19,6 @@ COMMENT_FEED_LENGTH = 30
 
 
 class LatestComments(PostFeed):
-    def posts(self, obj):
-        return Post.objects.published()
-
     def comments(self, obj):
         published = Post.objects.published().annotate(key=Cast("pk", CharField())).values("key")
         return Comment.objects.public().filter(
@@ -53,7 +48,7 @@ class LatestComments(PostFeed):
         return self._cached_state
 
     def item_title(self, comment):
-        return f"{comment.name} on “{comment.content_object.title}”"
+        return f"{comment.name} on “{comment.content_object.plain_title}”"
 
     def item_description(self, comment):
         return comment.comment_html
@@ -90,17 +85,16 @@ class LatestComments(PostFeed):
 
 class PostComments(LatestComments):
     def get_object(self, request, year, month, day, slug):
-        try:
-            date = datetime.date(year, month, day)
-        except ValueError:
-            raise Http404("No such date.") from None
-        return get_object_or_404(Post.objects.published().on_local_date(date), slug=slug)
+        first, last, _ = period_or_404(year, month, day)
+        return get_object_or_404(
+            Post.objects.published().between_local_dates(first, last), slug=slug
+        )
 
     def comments(self, post):
         return Comment.objects.for_post(post).public()
 
     def title(self, post):
-        return f"Comments on “{post.title}”"
+        return f"Comments on “{post.plain_title}”"
 
     def link(self, post):
         return post.get_absolute_url()

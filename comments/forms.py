@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django_comments.forms import CommentForm as BaseCommentForm
 
-from .models import Comment, HouseRule
+from .models import Comment, HouseRule, display_name
 
 FORM_EXPIRED = "This form has expired. Please check your comment and post it again."
 
@@ -99,31 +99,32 @@ class CommentForm(BaseCommentForm):
                 "This form belongs to another post. Please post your comment from the post "
                 "you are answering."
             )
-        if self.user is not None:
-            name = self.user.get_full_name() or self.user.get_username()
-            cleaned["name"] = name[: Comment._meta.get_field("user_name").max_length]
-            cleaned["email"] = self.user.email
-            cleaned["url"] = ""
         return cleaned
 
     def get_comment_model(self):
         return Comment
 
-    def get_comment_create_data(self, site_id=None):
-        data = super().get_comment_create_data(site_id=site_id)
-        parent = self.cleaned_data.get("reply_to")
-        max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
-        if parent is not None:
-            while parent.level >= max_level and parent.parent_id != parent.pk:
-                parent = Comment.objects.get(pk=parent.parent_id)
-        data.update(
-            {
-                "parent_id": parent.pk if parent is not None else 0,
-                "followup": self.cleaned_data.get("followup", False),
-                "user_url": "" if self.user else self.cleaned_data.get("url", ""),
-            }
-        )
-        return data
+    @property
+    def signature(self):
+        """The name the comment will be signed with (a signed-in commenter's account name)."""
+        if self.user is not None:
+            return display_name(self.user)
+        return self.cleaned_data.get("name", "")
+
+    def comment_fields(self):
+        """What the commenter wrote, for `Comment.objects.build_for()` (which adds where the
+        comment goes; a signed-in commenter's name and email come from their account)."""
+        fields = {
+            "comment": self.cleaned_data["comment"],
+            "followup": self.cleaned_data.get("followup", False),
+        }
+        if self.user is None:
+            fields.update(
+                user_name=self.cleaned_data["name"],
+                user_email=self.cleaned_data["email"],
+                user_url=self.cleaned_data.get("url", ""),
+            )
+        return fields
 
     def check_for_duplicate_comment(self, new):
         return new  # duplicates are found in services.submit(), which can say so

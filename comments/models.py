@@ -15,29 +15,57 @@ Every decision goes through a named method (`approve`, `remove`, `mark_spam`, `r
 which records a `ModerationEvent`.
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django_comments_xtd.models import XtdComment, XtdCommentManager
 
-from barnetblog import sanitiser
+from core import sanitiser
 from posts.models import Post
+
+MODERATE_ANY = "comments.moderate_any_comment"
+MODERATE_OWN = "comments.moderate_comment"
+
+
+def display_name(user):
+    """How an account signs its comments and decisions: full name, else username."""
+    return user.get_full_name() or user.get_username()
+
+
+def moderates_comments(user):
+    """Whether `user` has a moderation queue at all (their own posts', or everyone's)."""
+    return user.has_perm(MODERATE_ANY) or user.has_perm(MODERATE_OWN)
 
 
 class HouseRule(models.Model):
-    """A numbered rule from the house rules page, cited when a comment is removed."""
+    """A numbered rule for comments, cited when a comment is removed.
+
+    The house rules page lists these rows (number, title and text): they are the one source
+    of the rules, edited in the admin, so the page and the removal notices always agree.
+    """
 
     number = models.PositiveSmallIntegerField(unique=True)
     title = models.CharField(max_length=100)
+    text = models.TextField(
+        blank=True,
+        max_length=1000,
+        help_text="What the rule means, in plain text, as the house rules page shows it.",
+    )
 
     class Meta:
         ordering = ["number"]
 
     def __str__(self):
         return f"Rule {self.number}: {self.title}"
+
+    def get_absolute_url(self):
+        return f"{reverse('house-rules')}#rule-{self.number}"
 
 
 class CommentQuerySet(models.QuerySet):
@@ -46,6 +74,27 @@ class CommentQuerySet(models.QuerySet):
             content_type=ContentType.objects.get_for_model(Post),
             object_pk=str(post.pk),
             site_id=settings.SITE_ID,
+        )
+
+    def moderatable_by(self, user):
+        """The comments `user` may see and moderate (least privilege):
+
+        - `comments.moderate_any_comment` (the Moderators group, superusers): every comment;
+        - `comments.moderate_comment` only (the Authors group): comments on their own posts;
+        - anyone else: none, whatever model permissions they hold.
+        """
+        if user.has_perm(MODERATE_ANY):
+            return self
+        if not user.has_perm(MODERATE_OWN):
+            return self.none()
+        # Comments point at posts by a string primary key (a generic relation).
+        own_posts = (
+            Post.objects.filter(author__user=user)
+            .annotate(pk_text=Cast("pk", models.CharField()))
+            .values("pk_text")
+        )
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(Post), object_pk__in=own_posts
         )
 
     def public(self):
@@ -79,7 +128,27 @@ class CommentQuerySet(models.QuerySet):
 
 
 class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
-    pass
+    def build_for(self, post, parent=None, *, user=None, **fields):
+        """A new, unsaved comment on `post`: the only place a comment is assembled.
+
+        `parent` makes it a reply, attached where `parent.reply_parent()` says (replies past
+        the thread's depth attach at the deepest level). With a `user`, the comment is signed
+        with their name and email unless `fields` say otherwise.
+        """
+        if user is not None:
+            name_length = self.model._meta.get_field("user_name").max_length
+            fields.setdefault("user_name", display_name(user)[:name_length])
+            fields.setdefault("user_email", user.email)
+        if parent is not None:
+            parent = parent.reply_parent()
+        return self.model(
+            content_type=ContentType.objects.get_for_model(Post),
+            object_pk=str(post.pk),
+            site_id=settings.SITE_ID,
+            parent_id=parent.pk if parent is not None else 0,
+            user=user,
+            **fields,
+        )
 
 
 class Comment(XtdComment):
@@ -123,10 +192,6 @@ class Comment(XtdComment):
         return reverse("comments:permalink", kwargs={"pk": self.pk})
 
     @property
-    def post(self):
-        return self.content_object
-
-    @property
     def queue(self):
         if self.is_spam:
             return "spam"
@@ -139,6 +204,37 @@ class Comment(XtdComment):
     @property
     def is_visible(self):
         return self.is_public and not self.is_removed and not self.is_spam
+
+    def is_moderatable_by(self, user):
+        """The rule of `Comment.objects.moderatable_by()`, for one comment in hand."""
+        if user.has_perm(MODERATE_ANY):
+            return True
+        if not user.has_perm(MODERATE_OWN):
+            return False
+        post = self.content_object
+        return isinstance(post, Post) and post.author.user_id == user.pk
+
+    # Replies
+
+    def reply_parent(self):
+        """Where a reply to this comment attaches: this comment, or, when it is already at
+        the thread's deepest level, its nearest ancestor that leaves room for one more."""
+        parent = self
+        max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+        while parent.level >= max_level and parent.parent_id != parent.pk:
+            parent = Comment.objects.get(pk=parent.parent_id)
+        return parent
+
+    def why_no_replies(self):
+        """Why nobody may reply to this comment now, or "" when they may."""
+        if self.queue in ("removed", "spam"):
+            return f"This comment is {'spam' if self.is_spam else 'removed'}: no replies."
+        if not self.is_visible:
+            return "You can reply once the comment is approved."
+        post = self.content_object
+        if not isinstance(post, Post) or not comments_open(post):
+            return "Comments are closed on this post."
+        return ""
 
     # State changes: each records who did what and why.
 
@@ -273,6 +369,18 @@ class ModerationSettings(models.Model):
     @staticmethod
     def words(text):
         return [line.strip().lower() for line in text.splitlines() if line.strip()]
+
+
+def comments_open(post, rules=None):
+    """Whether `post` takes new comments: enabled for it, and not closed by age."""
+    if not post.comments_enabled or not post.is_published():
+        return False
+    rules = rules or ModerationSettings.current()
+    if rules.close_after_days is not None:
+        closes = post.published_at + datetime.timedelta(days=rules.close_after_days)
+        if timezone.now() >= closes:
+            return False
+    return True
 
 
 class PostLike(models.Model):

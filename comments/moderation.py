@@ -1,17 +1,18 @@
-"""The discussion rules, as a django-contrib-comments `CommentModerator` for posts.
+"""The discussion rules: what happens to a new comment once its author is known.
 
-`allow()` says whether a post takes comments at all (per post, and closed after N days);
-`verdict()` applies the WordPress-equivalent rules to a new comment, in this order:
-disallowed words make it spam; otherwise moderation words, too many links or the
-pre-moderation mode hold it, with the reason recorded for the moderator.
+`verdict()` applies the WordPress-equivalent rules, in this order: disallowed words make it
+spam; otherwise moderation words, too many links or the pre-moderation mode hold it, with the
+reason recorded for the moderator. Whether a post takes comments at all is
+`models.comments_open()`.
+
+Not a django-contrib-comments `CommentModerator`: the library drives a registered moderator
+from the signals of its own `post_comment` view, which this site does not use (see README), and
+its `moderate()` can only say yes or no, where our rules have three outcomes and run when the
+commenter confirms their address. A registered moderator whose hooks never ran would be an
+extension point that looks live and is not, so none is registered.
 """
 
-import datetime
-
-from django.utils import timezone
-from django_comments.moderation import CommentModerator
-
-from barnetblog import sanitiser
+from core import sanitiser
 
 from .models import Comment, ModerationSettings
 
@@ -26,56 +27,35 @@ class Verdict:
         return f"Verdict({self.outcome!r}, {self.reason!r})"
 
 
-class PostModerator(CommentModerator):
-    enable_field = "comments_enabled"
-    email_notification = False  # services.py sends our own notifications
-
-    def allow(self, comment, content_object, request):
-        return comments_open(content_object)
-
-    def moderate(self, comment, content_object, request):
-        return self.verdict(comment, content_object).outcome != Verdict.PUBLISH
-
-    def verdict(self, comment, content_object, rules=None):
-        rules = rules or ModerationSettings.current()
-        haystack = " \n".join(
-            str(part or "").lower()
-            for part in (
-                comment.comment,
-                comment.user_name,
-                comment.user_email,
-                comment.user_url,
-                comment.ip_address,
-            )
-        )
-        for word in ModerationSettings.words(rules.disallowed_words):
-            if word in haystack:
-                return Verdict(Verdict.SPAM, f"Contains a disallowed word (“{word}”).")
-        if _is_post_author(comment, content_object):
-            return Verdict(Verdict.PUBLISH)
-        for word in ModerationSettings.words(rules.moderation_words):
-            if word in haystack:
-                return Verdict(Verdict.HOLD, f"Contains a moderation word (“{word}”).")
-        links = sanitiser.count_links(comment.comment)
-        if rules.hold_links and links >= rules.hold_links:
-            return Verdict(Verdict.HOLD, f"Contains {links} links.")
-        if rules.mode == ModerationSettings.Mode.ALL:
-            return Verdict(Verdict.HOLD, "Every comment is held for a moderator.")
-        if rules.mode == ModerationSettings.Mode.FIRST_TIME and not _has_approved_comment(comment):
-            return Verdict(Verdict.HOLD, "First comment from this email address.")
-        return Verdict(Verdict.PUBLISH)
-
-
-def comments_open(post, rules=None):
-    """Whether `post` takes new comments: enabled for it, and not closed by age."""
-    if not post.comments_enabled or not post.is_published():
-        return False
+def verdict(comment, post, rules=None):
+    """The `Verdict` of the discussion rules on a confirmed comment on `post`."""
     rules = rules or ModerationSettings.current()
-    if rules.close_after_days is not None:
-        closes = post.published_at + datetime.timedelta(days=rules.close_after_days)
-        if timezone.now() >= closes:
-            return False
-    return True
+    haystack = " \n".join(
+        str(part or "").lower()
+        for part in (
+            comment.comment,
+            comment.user_name,
+            comment.user_email,
+            comment.user_url,
+            comment.ip_address,
+        )
+    )
+    for word in ModerationSettings.words(rules.disallowed_words):
+        if word in haystack:
+            return Verdict(Verdict.SPAM, f"Contains a disallowed word (“{word}”).")
+    if _is_post_author(comment, post):
+        return Verdict(Verdict.PUBLISH)
+    for word in ModerationSettings.words(rules.moderation_words):
+        if word in haystack:
+            return Verdict(Verdict.HOLD, f"Contains a moderation word (“{word}”).")
+    links = sanitiser.count_links(comment.comment)
+    if rules.hold_links and links >= rules.hold_links:
+        return Verdict(Verdict.HOLD, f"Contains {links} links.")
+    if rules.mode == ModerationSettings.Mode.ALL:
+        return Verdict(Verdict.HOLD, "Every comment is held for a moderator.")
+    if rules.mode == ModerationSettings.Mode.FIRST_TIME and not _has_approved_comment(comment):
+        return Verdict(Verdict.HOLD, "First comment from this email address.")
+    return Verdict(Verdict.PUBLISH)
 
 
 def _is_post_author(comment, post):

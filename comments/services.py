@@ -11,21 +11,22 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.cache import cache
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from barnetblog.site import site_url
+from core.ratelimit import over_limit
+from core.site import site_url
+from posts.models import Post
 
-from .models import Comment, ModerationEvent
-from .moderation import PostModerator, Verdict
+from . import moderation
+from .models import Comment, ModerationEvent, PostLike
+from .moderation import Verdict
 
 log = logging.getLogger(__name__)
-moderator = PostModerator(None)
 
 CONFIRM_SALT = "barnetblog.comments.confirm"
 UNSUBSCRIBE_SALT = "barnetblog.comments.unsubscribe"
@@ -33,11 +34,6 @@ UNSUBSCRIBE_SALT = "barnetblog.comments.unsubscribe"
 
 class Refused(Exception):
     """A comment that must not be stored; the message is for the commenter."""
-
-
-class Submitted:
-    def __init__(self, comment, created=True):
-        self.comment, self.created = comment, created
 
 
 def client_ip(request):
@@ -63,23 +59,26 @@ def submit(form, request):
     (same post, email and text) is not stored twice: the existing one is returned.
     """
     post = form.target_object
-    data = form.get_comment_create_data(site_id=settings.SITE_ID)
-    ip = client_ip(request)
     user = request.user if request.user.is_authenticated else None
-
+    comment = Comment.objects.build_for(
+        post,
+        parent=form.cleaned_data.get("reply_to"),
+        user=user,
+        ip_address=client_ip(request),
+        **form.comment_fields(),
+    )
     existing = (
         Comment.objects.for_post(post)
-        .filter(user_email__iexact=data["user_email"], comment=data["comment"])
+        .filter(user_email__iexact=comment.user_email, comment=comment.comment)
         .exclude(is_removed=True)
         .first()
     )
     if existing is not None:
-        return Submitted(existing, created=False)
+        return existing
     if not (user is not None and user.is_staff):  # the councillor replying is not a flood
-        _check_rate(ip, data["user_email"])
+        _check_rate(comment.ip_address, comment.user_email)
 
     with transaction.atomic():
-        comment = Comment(**data, ip_address=ip, user=user)
         comment.confirmed = user is not None or not settings.COMMENTS_XTD_CONFIRM_EMAIL
         comment.is_public = False
         comment.save()
@@ -90,7 +89,7 @@ def submit(form, request):
             apply_rules(comment)
         else:
             transaction.on_commit(lambda: send_confirmation_request(comment))
-    return Submitted(comment)
+    return comment
 
 
 def _check_rate(ip, email):
@@ -102,19 +101,57 @@ def _check_rate(ip, email):
             f"You posted a comment a moment ago. Please wait "
             f"{settings.COMMENTS_FLOOD_SECONDS} seconds between comments."
         )
-    key = f"comments:rate:{ip}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, 90)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    if count > settings.COMMENTS_RATE_PER_MINUTE:
+    if over_limit("comments", ip, settings.COMMENTS_RATE_PER_MINUTE):
         raise Refused("Too many comments from your connection just now. Please try again later.")
+
+
+def publish_staff_reply(parent, user, text, ip_address=None):
+    """Publish `user`'s reply to `parent` straight away: a moderator or the post's author
+    answering from the queue. Followers hear of it once the transaction commits."""
+    with transaction.atomic():
+        reply = Comment.objects.build_for(
+            parent.content_object,
+            parent=parent,
+            user=user,
+            comment=text,
+            ip_address=ip_address,
+            is_public=True,
+            confirmed=True,
+        )
+        reply.save()
+        ModerationEvent.objects.create(
+            comment=reply, action=ModerationEvent.Action.POSTED, actor=user
+        )
+        ModerationEvent.objects.create(
+            comment=reply,
+            action=ModerationEvent.Action.APPROVED,
+            actor=user,
+            note="Replied from the moderation queue.",
+        )
+        transaction.on_commit(lambda: notify_followers(reply))
+    return reply
+
+
+def set_like(post, *, liked=True, user=None, visitor=""):
+    """Record (or withdraw) one person's like of `post`: one per account, or per browser.
+
+    A double click, or two requests at once, still leaves one like (the unique constraints
+    decide).
+    """
+    who = {"user": user} if user is not None else {"visitor": visitor}
+    if not liked:
+        PostLike.objects.filter(post=post, **who).delete()
+        return
+    try:
+        with transaction.atomic():
+            PostLike.objects.get_or_create(post=post, **who)
+    except IntegrityError:
+        pass  # the other request's like stands
 
 
 def apply_rules(comment):
     """Publish, hold or mark as spam a confirmed comment, by the discussion rules."""
-    verdict = moderator.verdict(comment, comment.content_object)
+    verdict = moderation.verdict(comment, comment.content_object)
     if verdict.outcome == Verdict.SPAM:
         comment.mark_spam(note=verdict.reason)
     elif verdict.outcome == Verdict.HOLD:
@@ -174,14 +211,24 @@ def unsubscribe_token(email, post):
     return signing.dumps({"e": email.lower(), "p": post.pk}, salt=UNSUBSCRIBE_SALT)
 
 
-def unsubscribe(token):
-    """Stop follow-up emails for the email and post a token names; returns (email, post)."""
-    data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=settings.COMMENT_UNSUBSCRIBE_MAX_AGE)
-    from posts.models import Post
+def read_unsubscribe_token(token):
+    """(email, published post) that an unsubscribe token names.
 
-    post = Post.objects.get(pk=data["p"])
-    Comment.objects.for_post(post).filter(user_email__iexact=data["e"]).update(followup=False)
-    return data["e"], post
+    Raises signing.SignatureExpired when too old, signing.BadSignature when tampered with or
+    of the wrong shape, Post.DoesNotExist when the post is gone or no longer published.
+    """
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=settings.COMMENT_UNSUBSCRIBE_MAX_AGE)
+    if not isinstance(data, dict) or not isinstance(data.get("e"), str):
+        raise signing.BadSignature("Not an unsubscribe token.")
+    post_pk = data.get("p")
+    if not isinstance(post_pk, int) or isinstance(post_pk, bool):
+        raise signing.BadSignature("Not an unsubscribe token.")
+    return data["e"], Post.objects.published().get(pk=post_pk)
+
+
+def unsubscribe(email, post):
+    """Stop follow-up emails about `post` to `email`."""
+    Comment.objects.for_post(post).filter(user_email__iexact=email).update(followup=False)
 
 
 # Email
@@ -240,7 +287,7 @@ def notify_held(comment):
     if not recipients:
         return
     _send(
-        f"A comment on “{post.title}” is waiting for moderation",
+        f"A comment on “{post.plain_title}” is waiting for moderation",
         "comments/email/held.txt",
         {
             "comment": comment,
@@ -264,7 +311,7 @@ def notify_followers(comment):
     for email in sorted({e.lower() for e in followers if e}):
         path = reverse("comments:unsubscribe", kwargs={"token": unsubscribe_token(email, post)})
         _send(
-            f"New comment on “{post.title}”",
+            f"New comment on “{post.plain_title}”",
             "comments/email/followup.txt",
             {"comment": comment, "post": post, "unsubscribe_url": path},
             [email],

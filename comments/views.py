@@ -1,12 +1,12 @@
 """Our own comment views: django-comments-xtd's are not used (see the hazards in README)."""
 
 import json
+import re
 import secrets
 
 from django.conf import settings
+from django.contrib.flatpages.models import FlatPage
 from django.core import signing
-from django.core.cache import cache
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,18 +14,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from barnetblog import sanitiser
+from core import sanitiser
+from core.ratelimit import over_limit
 from posts.models import Post
 
 from . import services, threads
 from .forms import CommentForm
-from .models import Comment, PostLike
-from .moderation import comments_open
+from .models import Comment, HouseRule, comments_open
 
 OWN_COMMENTS_COOKIE = "bb_comments"
 REMEMBER_COOKIE = "bb_commenter"
 VISITOR_COOKIE = "bb_visitor"
 COOKIE_AGE = 365 * 24 * 3600
+LIKES_PER_MINUTE = 20
 
 
 def own_comment_ids(request):
@@ -68,11 +69,11 @@ def post_comment(request, post_pk):
         status = 200 if form.is_valid() else 400
         return _form_page(request, post, form, preview="preview" in request.POST, status=status)
     try:
-        result = services.submit(form, request)
+        comment = services.submit(form, request)
     except services.Refused as refusal:
         form.add_error(None, str(refusal))
         return _form_page(request, post, form, status=429)
-    response = _back_to_comment(request, result.comment)
+    response = _back_to_comment(request, comment)
     if not request.user.is_authenticated:
         if form.cleaned_data.get("remember"):
             details = {k: form.cleaned_data.get(k, "") for k in ("name", "email", "url")}
@@ -180,18 +181,65 @@ def confirm(request, token):
 @csrf_exempt  # RFC 8058 one-click unsubscribe: the signed token is the credential
 def unsubscribe(request, token):
     try:
-        data = signing.loads(
-            token, salt=services.UNSUBSCRIBE_SALT, max_age=settings.COMMENT_UNSUBSCRIBE_MAX_AGE
-        )
-        post = Post.objects.get(pk=data["p"])
+        email, post = services.read_unsubscribe_token(token)
     except signing.SignatureExpired:
         return _link_problem(request, "This unsubscribe link has expired.", status=410)
-    except (signing.BadSignature, Post.DoesNotExist, KeyError, TypeError):
+    except signing.BadSignature:
         return _link_problem(request, "This unsubscribe link is not valid.", status=400)
+    except Post.DoesNotExist:
+        return _link_problem(
+            request, "The post this link was for is no longer available.", status=410
+        )
     if request.method == "POST":
-        services.unsubscribe(token)
+        services.unsubscribe(email, post)
         return TemplateResponse(request, "comments/unsubscribed.html", {"post": post})
     return TemplateResponse(request, "comments/unsubscribe.html", {"post": post, "token": token})
+
+
+# The footer pages whose facts live elsewhere: the house rules in the HouseRule rows that
+# removals cite, the retention periods in the settings that `purge_comment_data` applies. The
+# page's text (edited in the admin) holds a marker line where the site renders them; without
+# one, they follow the text.
+HOUSE_RULES_MARKER = "[house rules]"
+RETENTION_MARKER = "[retention periods]"
+
+
+def house_rules(request):
+    return _page_with_section(
+        request,
+        "/house-rules/",
+        HOUSE_RULES_MARKER,
+        "comments/includes/house_rules.html",
+        {"rules": HouseRule.objects.all()},
+    )
+
+
+def privacy(request):
+    return _page_with_section(
+        request, "/privacy/", RETENTION_MARKER, "comments/includes/retention.html", retention()
+    )
+
+
+def retention():
+    """How long commenters' data is kept, in days, as `purge_comment_data` applies it."""
+    return {
+        "ip_days": settings.COMMENT_IP_RETENTION_DAYS,
+        "unconfirmed_days": settings.COMMENT_CONFIRMATION_MAX_AGE // 86400,
+    }
+
+
+def _page_with_section(request, url, marker, section_template, context):
+    page = get_object_or_404(FlatPage, url=url, sites=settings.SITE_ID)
+    parts = re.split(rf"^{re.escape(marker)}[ \t]*$", page.content, maxsplit=1, flags=re.M)
+    before, after = parts if len(parts) == 2 else (page.content, "")
+    context = {
+        "flatpage": page,
+        "before": before,
+        "after": after,
+        "section_template": section_template,
+        **context,
+    }
+    return TemplateResponse(request, "flatpages/with_section.html", context)
 
 
 def _link_problem(request, message, status):
@@ -204,38 +252,18 @@ def _link_problem(request, message, status):
 def like(request, post_pk):
     """Like (or unlike) a post: one per account, or per browser; works without JavaScript."""
     post = get_object_or_404(Post.objects.published(), pk=post_pk)
+    if over_limit("likes", services.client_ip(request), LIKES_PER_MINUTE):
+        return _link_problem(
+            request, "Too many likes from your connection just now. Please try again later.", 429
+        )
     response = HttpResponseRedirect(f"{post.get_absolute_url()}#likes")
-    ip = services.client_ip(request)
-    key = f"likes:rate:{ip}"
-    cache.add(key, 0, 60)
-    try:
-        if cache.incr(key) > 20:
-            return TemplateResponse(
-                request,
-                "comments/link_problem.html",
-                {
-                    "message": "Too many likes from your connection just now. "
-                    "Please try again later."
-                },
-                status=429,
-            )
-    except ValueError:
-        pass
+    liked = request.POST.get("action") != "unlike"
     if request.user.is_authenticated:
-        who = {"user": request.user}
-    else:
-        visitor = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
-        if not visitor:
-            visitor = secrets.token_urlsafe(24)
-            _set_cookie(response, VISITOR_COOKIE, visitor, COOKIE_AGE)
-        who = {"visitor": visitor}
-    existing = PostLike.objects.filter(post=post, **who)
-    if request.POST.get("action") == "unlike":
-        existing.delete()
-    elif not existing.exists():
-        try:
-            with transaction.atomic():
-                PostLike.objects.create(post=post, **who)
-        except IntegrityError:
-            pass  # a double click: already liked
+        services.set_like(post, liked=liked, user=request.user)
+        return response
+    visitor = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
+    if not visitor:
+        visitor = secrets.token_urlsafe(24)
+        _set_cookie(response, VISITOR_COOKIE, visitor, COOKIE_AGE)
+    services.set_like(post, liked=liked, visitor=visitor)
     return response

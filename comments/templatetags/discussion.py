@@ -10,8 +10,7 @@ from django.db.models import Count
 from posts.models import Post
 
 from .. import threads
-from ..models import Comment, PostLike
-from ..moderation import comments_open
+from ..models import Comment, PostLike, comments_open
 from ..views import VISITOR_COOKIE, form_for, own_comment_ids
 
 register = template.Library()
