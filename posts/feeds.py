@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.views.decorators.http import condition
 
-from barnetblog.site import site_url
+from core.site import site_url
 
 from .models import Author, Category, Post, Tag
 
@@ -116,7 +116,7 @@ class PostFeed(Feed):
         return max(stamps) if stamps else None
 
     def item_title(self, post):
-        return post.title
+        return post.plain_title
 
     def item_description(self, post):
         return post.summary

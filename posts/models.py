@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from barnetblog import sanitiser
+from core import sanitiser
 
 # Long enough for any real post, short enough that rendering stays quick.
 BODY_MAX_LENGTH = 200_000
@@ -201,10 +201,6 @@ class PostQuerySet(models.QuerySet):
             published_at__gte=_local_midnight(first), published_at__lt=_local_midnight(last)
         )
 
-    def on_local_date(self, date):
-        """Posts whose publication date, in the site's time zone, is `date`."""
-        return self.between_local_dates(date, date + datetime.timedelta(days=1))
-
     def for_listing(self):
         """Everything a list of posts shows, fetched in a fixed number of queries.
 
@@ -322,9 +318,9 @@ class Post(models.Model):
         super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
         if update_fields is None or {"title", "body", "excerpt"} & set(update_fields):
-            from .search import index_posts  # search.py imports this module
+            from .search import index_after_commit  # search.py imports this module
 
-            index_posts([self.pk])
+            index_after_commit([self.pk])
 
     def get_absolute_url(self):
         if self.published_at is None:
@@ -424,9 +420,20 @@ class Post(models.Model):
         )
 
     @property
+    def plain_title(self):
+        """The title with ordinary spaces: for the window title, feeds, link previews and
+        JSON-LD. Authors may type a no-break space to keep words together in the heading;
+        elsewhere it would reach readers and crawlers as a literal `&nbsp;`."""
+        return self.title.translate(_NO_BREAK_SPACES)
+
+    @property
     def description(self):
         """One sentence or so for search engines and link previews."""
         return self.seo_description or self.summary
+
+
+# No-break, narrow no-break and figure spaces: typography for the visible heading only.
+_NO_BREAK_SPACES = dict.fromkeys(map(ord, "\u00a0\u202f\u2007"), " ")
 
 
 def _local_midnight(date):

@@ -12,10 +12,10 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVector,
 )
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, TextField, Value
 
-from barnetblog import sanitiser
+from core import sanitiser
 
 from .models import Post
 
@@ -27,8 +27,38 @@ def is_postgresql():
     return connection.vendor == "postgresql"
 
 
+class _IndexAfterCommit:
+    """The one pending re-index of a transaction, with every post it has touched."""
+
+    def __init__(self, post_ids):
+        self.post_ids, self.done = set(post_ids), False
+
+    def __call__(self):
+        self.done = True
+        index_posts(self.post_ids)
+
+
+def index_after_commit(post_ids):
+    """Recompute these posts' search documents once the transaction commits.
+
+    One admin save touches a post several times (the save, then each change of its
+    categories and tags); they all join one re-index, run once, after the commit, so a
+    rolled-back save indexes nothing. Outside a transaction it runs at once.
+    """
+    post_ids = set(post_ids)
+    if not post_ids or not is_postgresql():
+        return
+    # Join this transaction's pending re-index if there is one. (Django keeps the callbacks
+    # in `run_on_commit` and drops those of a rolled-back transaction or savepoint.)
+    for _savepoints, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, _IndexAfterCommit) and not callback.done:
+            callback.post_ids |= post_ids
+            return
+    transaction.on_commit(_IndexAfterCommit(post_ids))
+
+
 def index_posts(post_ids):
-    """Recompute the search document of these posts (after saving, or a term renamed)."""
+    """Recompute the search document of these posts, now."""
     if not is_postgresql() or not post_ids:
         return
     posts = Post.objects.filter(pk__in=post_ids).prefetch_related("categories", "tags")

@@ -2,7 +2,7 @@
 
 A post's categories, tags and attachments are part of what feeds, sitemaps and search show:
 changing them marks the post as updated (so feed readers' ETags and sitemap `lastmod` move on)
-and, on PostgreSQL, recomputes its search document.
+and, on PostgreSQL, recomputes its search document (once per transaction, after it commits).
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
@@ -10,14 +10,14 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .models import Attachment, Category, Post, Tag
-from .search import index_posts
+from .search import index_after_commit
 
 
 def posts_changed(post_ids):
     post_ids = list(post_ids)
     if post_ids:
         Post.objects.filter(pk__in=post_ids).update(updated_at=timezone.now())
-        index_posts(post_ids)
+        index_after_commit(post_ids)
 
 
 @receiver(m2m_changed, sender=Post.categories.through)

@@ -1,10 +1,6 @@
-from django.urls import path, register_converter
+from django.urls import path
 
-from . import converters, feeds, views
-
-register_converter(converters.FourDigitYearConverter, "yyyy")
-register_converter(converters.TwoDigitConverter, "mm")
-register_converter(converters.TwoDigitConverter, "dd")
+from . import converters, feeds, views  # noqa: F401  (converters registers <yyyy>, <mm>, <dd>)
 
 app_name = "posts"
 urlpatterns = [

@@ -1,17 +1,16 @@
-import datetime
-
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from barnetblog.site import site_url
+from core.site import site_url
 
 from . import search
+from .converters import period_or_404
 from .forms import SearchForm
 from .models import Author, Category, Post, Tag
 
@@ -22,7 +21,7 @@ def paginate(request, queryset):
     number = request.GET.get("page") or 1
     try:
         return paginator.page(number)
-    except Exception:  # PageNotAnInteger, EmptyPage
+    except InvalidPage:  # not a number, or past the end; a database error stays a 500
         raise Http404("No such page.") from None
 
 
@@ -39,14 +38,10 @@ def home(request):
 
 
 def detail(request, year, month, day, slug):
-    try:
-        date = datetime.date(year, month, day)
-        datetime.date.fromordinal(date.toordinal() + 1)  # the day after must exist too
-    except (ValueError, OverflowError):
-        raise Http404("No such date.") from None
+    first, last, _ = period_or_404(year, month, day)
     post = get_object_or_404(
         Post.objects.published()
-        .on_local_date(date)
+        .between_local_dates(first, last)
         .select_related("author", "image")
         .prefetch_related("categories", "tags", "attachments"),
         slug=slug,
@@ -112,16 +107,7 @@ def archive(request, year, month=None, day=None):
     A plain view rather than Django's generic date views: those spend four extra queries
     per page working out next/previous periods that this design does not show.
     """
-    try:
-        first = datetime.date(year, 1 if month is None else month, 1 if day is None else day)
-        if day is not None:
-            last, kind = first + datetime.timedelta(days=1), "day"
-        elif month is not None:
-            last, kind = (first + datetime.timedelta(days=32)).replace(day=1), "month"
-        else:
-            last, kind = first.replace(year=year + 1), "year"
-    except (ValueError, OverflowError):
-        raise Http404("No such date.") from None
+    first, last, kind = period_or_404(year, month, day)
     posts = Post.objects.published().between_local_dates(first, last)
     page = paginate(request, posts.for_listing())
     if not page.object_list:
