@@ -7,6 +7,13 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Accounts made by the factories hash their passwords quickly: the suite makes hundreds,
+    and the default hasher spends about a third of a second on each by design."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def author_user(db):
     """A councillor in the Authors group, as the admin sees them."""
@@ -19,3 +26,15 @@ def author_user(db):
     )
     author.user.groups.add(Group.objects.get(name="Authors"))
     return author.user
+
+
+@pytest.fixture
+def comment_settings(settings):
+    """For tests that post comments: rate limits start from nothing (they live in the cache,
+    which outlives a test's database) and the minimum writing time, tested on its own, is off."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.COMMENTS_MIN_SECONDS_TO_WRITE = 0
+    yield settings
+    cache.clear()

@@ -5,9 +5,7 @@ import html
 import io
 
 import factory
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -115,7 +113,6 @@ class CommentFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Comment
-        exclude = ["post", "parent"]
 
     class Params:
         pending = factory.Trait(
@@ -135,16 +132,22 @@ class CommentFactory(factory.django.DjangoModelFactory):
         yes_declaration=factory.LazyAttribute(lambda c: c.parent.content_object),
         no_declaration=factory.SubFactory(PostFactory),
     )
-    content_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Post))
-    object_pk = factory.LazyAttribute(lambda c: str(c.post.pk))
-    site_id = factory.LazyFunction(lambda: settings.SITE_ID)
-    parent_id = factory.LazyAttribute(lambda c: c.parent.pk if c.parent else 0)
     user_name = factory.Sequence(lambda n: f"Resident {n}")
     user_email = factory.Sequence(lambda n: f"resident{n}@example.org")
     comment = factory.Sequence(lambda n: f"Comment number {n} on the council's decision.")
     ip_address = "192.0.2.10"
     is_public = True
     confirmed = True
+
+    @classmethod
+    def _build(cls, model_class, *args, post, parent=None, **kwargs):
+        return model_class.objects.build_for(post, parent=parent, **kwargs)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        comment = cls._build(model_class, *args, **kwargs)
+        comment.save()
+        return comment
 
 
 def comment_form_data(post, **fields):

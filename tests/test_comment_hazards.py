@@ -10,7 +10,6 @@ from unittest import mock
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail, signing
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django_comments_xtd import signed as xtd_signed
@@ -27,17 +26,9 @@ from tests.factories import (
     text,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("comment_settings")]
 
 SECRET_EMAIL = "secret.resident@example.net"
-
-
-@pytest.fixture(autouse=True)
-def _comment_settings(settings):
-    cache.clear()
-    settings.COMMENTS_MIN_SECONDS_TO_WRITE = 0
-    yield
-    cache.clear()
 
 
 # F4/F5: email addresses and Gravatar

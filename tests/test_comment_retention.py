@@ -3,22 +3,18 @@
 import datetime
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.utils import timezone
 
 from comments.models import Comment
-from posts.models import Post
 from tests.factories import PostFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def make_comment(post, days_ago, **fields):
-    comment = Comment(
-        content_type=ContentType.objects.get_for_model(Post),
-        object_pk=str(post.pk),
-        site_id=1,
+    comment = Comment.objects.build_for(
+        post,
         user_name="Resident",
         user_email="resident@example.org",
         comment=f"Posted {days_ago} days ago",

@@ -9,7 +9,6 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -29,13 +28,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _comment_settings(settings):
+def _no_confirmation(comment_settings):
     """Comments skip email confirmation here, so the rules apply as soon as one is posted."""
-    cache.clear()
-    settings.COMMENTS_MIN_SECONDS_TO_WRITE = 0
-    settings.COMMENTS_XTD_CONFIRM_EMAIL = False
-    yield
-    cache.clear()
+    comment_settings.COMMENTS_XTD_CONFIRM_EMAIL = False
 
 
 def set_rules(**rules):

@@ -4,12 +4,10 @@
 import datetime
 import hashlib
 import re
-from html.parser import HTMLParser
 
 import feedparser
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -25,17 +23,9 @@ from tests.factories import (
     send_comment,
     text,
 )
+from tests.reading import CommentTree
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _comment_settings(settings):
-    """Rate limits live in the cache; the minimum writing time is tested on its own."""
-    cache.clear()
-    settings.COMMENTS_MIN_SECONDS_TO_WRITE = 0
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("comment_settings")]
 
 
 @pytest.fixture
@@ -50,30 +40,6 @@ def comment_block(page, comment):
     start = page.index(f'id="comment-{comment.pk}"')
     following = re.compile(r'id="comment-\d+"').search(page, start + 1)
     return page[start : following.start() if following else len(page)]
-
-
-class CommentTree(HTMLParser):
-    """Comments as the browser nests them: {comment id: id of the comment it sits under}."""
-
-    def __init__(self, page):
-        super().__init__()
-        self.parents, self._open = {}, []
-        self.feed(page)
-
-    def handle_starttag(self, tag, attrs):
-        if tag != "li":
-            return
-        comment_id = (dict(attrs).get("id") or "").removeprefix("comment-")
-        if comment_id.isdigit():
-            enclosing = next((c for c in reversed(self._open) if c is not None), None)
-            self.parents[int(comment_id)] = enclosing
-            self._open.append(int(comment_id))
-        else:
-            self._open.append(None)
-
-    def handle_endtag(self, tag):
-        if tag == "li" and self._open:
-            self._open.pop()
 
 
 def thread_chain(post, depth):

@@ -18,7 +18,9 @@ from posts import search
 from posts.models import Post
 from tests.factories import AuthorFactory, CategoryFactory, PostFactory, TagFactory
 
-pytestmark = pytest.mark.django_db
+# Real commits: on PostgreSQL a post's search document is recomputed after its transaction
+# commits (once per save, however many of its categories and tags change).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SEARCH = "/search/"
 postgresql_only = pytest.mark.skipif(

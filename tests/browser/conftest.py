@@ -126,7 +126,8 @@ def log_in(context, user, live_server):
 
 @pytest.fixture
 def site_content(transactional_db):
-    """The Site, the footer's flat pages and the Authors group, as the migrations make them.
+    """The Site, the footer's flat pages, the house rules and the Authors group, as the
+    migrations make them.
 
     `live_server` makes every test transactional, and a transactional test ends by flushing
     the database: whatever the data migration created is gone for the tests that follow
@@ -152,6 +153,18 @@ def site_content(transactional_db):
         )
         page.sites.add(site)
         pages[url] = page
+
+    from django.apps import apps
+
+    from comments.models import HouseRule
+
+    rules = importlib.import_module("comments.migrations.0002_rules_groups_settings")
+    for number, title in rules.RULES:
+        HouseRule.objects.get_or_create(number=number, defaults={"title": title})
+    # The house rules' text, and the markers where the footer pages show rules and periods.
+    importlib.import_module("comments.migrations.0003_house_rule_text").forwards(apps, None)
+    for page in pages.values():
+        page.refresh_from_db()
 
     group, _ = Group.objects.get_or_create(name="Authors")
     codenames = [

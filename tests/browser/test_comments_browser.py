@@ -12,7 +12,8 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from comments.management.commands.load_demo import COUNCILLOR_REPLY, MRS_ANGRY
+from comments.demo import COUNCILLOR_REPLY, MRS_ANGRY
+from comments.demo import add_comment as demo_add_comment
 from comments.models import Comment
 from tests.browser.conftest import PASSWORD, london
 
@@ -59,27 +60,11 @@ def discussion_rules(site_content, settings):
 def add_comment(post, text, when, parent=None, user=None, name="", url="", **fields):
     """A comment (public unless `is_public=False`) saved through the model, so
     django-comments-xtd threads it."""
-    from django.conf import settings
-    from django.contrib.contenttypes.models import ContentType
-
-    if user is not None:
-        name = user.get_full_name()
-    comment = Comment(
-        content_type=ContentType.objects.get_for_model(post),
-        object_pk=str(post.pk),
-        site_id=settings.SITE_ID,
-        user=user,
-        user_name=name,
-        user_email=user.email if user else f"{name.split()[-1].lower()}@example.org",
-        user_url=url,
-        comment=text,
-        submit_date=when,
-        parent_id=parent.pk if parent else 0,
-        ip_address="192.0.2.1",
-        **{"is_public": True, **fields},
+    if user is None:
+        fields.update(user_name=name, user_email=f"{name.split()[-1].lower()}@example.org")
+    return demo_add_comment(
+        post, parent=parent, user=user, user_url=url, comment=text, submit_date=when, **fields
     )
-    comment.save()
-    return comment
 
 
 @pytest.fixture
