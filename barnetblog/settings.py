@@ -68,6 +68,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses what the page cache does not (pages made for one reader), with Django's
+    # mitigation against BREACH-style attacks; cached pages are stored compressed.
+    "django.middleware.gzip.GZipMiddleware",
+    # Before sessions: a cached page for an anonymous reader touches neither sessions nor
+    # the database (see core/pagecache.py).
+    "core.pagecache.PageCacheMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,12 +136,18 @@ SITE_TAGLINE = os.environ.get(
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Once `collectstatic` has run (production), files are served under hashed names, compressed
+# and cached by browsers for a year; until then (development, tests) straight from static/.
+STATIC_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_COLLECTED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
-# Serve straight from the source folders when collectstatic has not run (development, tests).
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 
 # Uploaded images and attachments.
 MEDIA_URL = "media/"
@@ -228,11 +241,46 @@ COMMENT_UNSUBSCRIBE_MAX_AGE = 365 * 24 * 3600
 # `manage.py purge_comment_data` (daily) blanks commenters' IP addresses after this many days.
 COMMENT_IP_RETENTION_DAYS = int(os.environ.get("BARNETBLOG_IP_RETENTION_DAYS", "90"))
 
-# The cache keeps rate limits: Redis when REDIS_URL is set (needed with several workers).
-if os.environ.get("REDIS_URL"):
+# Two caches. "default" keeps rate limits; "pages" keeps whole pages for anonymous readers
+# (core/pagecache.py). With REDIS_URL both live in Redis, shared by every worker and server.
+# Without it, rate limits are per process and pages are kept in a folder, which every worker
+# on the machine shares (a per-process cache could serve a page another worker has changed).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+PAGE_CACHE_DIR = Path(os.environ.get("DJANGO_PAGE_CACHE_DIR", BASE_DIR / "var" / "page-cache"))
+if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-        }
+            "LOCATION": REDIS_URL,
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "pages",
+        },
     }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(PAGE_CACHE_DIR),
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        },
+    }
+PAGE_CACHE_ALIAS = "pages"
+PAGE_CACHE_ENABLED = env_bool("BARNETBLOG_PAGE_CACHE", True)
+PAGE_CACHE_DATA = env_bool("BARNETBLOG_DATA_CACHE", True)  # data shared by cold renders
+PAGE_CACHE_TIMEOUT = 600  # seconds an entry is kept at most (writes invalidate it sooner)
+PAGE_CACHE_MAX_AGE = 60  # what browsers and proxies may keep a public page for, in seconds
+PAGE_CACHE_STALE = 30  # …and serve while they fetch a fresh copy (stale-while-revalidate)
+PAGE_CACHE_NEVER = ("/admin/", "/preview/", "/comments/confirm/", "/comments/unsubscribe/")
+PAGE_CACHE_QUERY_PARAMETERS = frozenset({"page", "cpage", "replytocom", "q", "posted"})
+# A reader carrying one of these sees something of their own: their page is made afresh.
+PAGE_CACHE_PERSONAL_COOKIES = (
+    "sessionid",  # signed in (staff, or a resident's account)
+    "messages",
+    "bb_comments",  # their own comments awaiting moderation
+    "bb_commenter",  # "remember me": the form is filled in
+    "bb_visitor",  # they liked a post
+)

@@ -12,3 +12,5 @@ class CommentsConfig(AppConfig):
         # django-comments-xtd unpublishes a removed comment's whole subtree on every save;
         # we keep replies in place under a "removed" placeholder instead.
         pre_save.disconnect(publish_or_unpublish_on_pre_save, sender="comments.Comment")
+
+        from . import signals  # noqa: F401  (connects the page cache's receivers)

@@ -32,10 +32,6 @@ CONFIRM_SALT = "barnetblog.comments.confirm"
 UNSUBSCRIBE_SALT = "barnetblog.comments.unsubscribe"
 
 
-class Refused(Exception):
-    """A comment that must not be stored; the message is for the commenter."""
-
-
 def client_ip(request):
     """The commenter's IP address, for flood control, rate limits and moderation words.
 
@@ -55,8 +51,8 @@ def client_ip(request):
 def submit(form, request):
     """Store a valid comment form's comment and start its journey to the public.
 
-    Raises `Refused` for flooding and rate limits. A comment identical to one already posted
-    (same post, email and text) is not stored twice: the existing one is returned.
+    A comment identical to one already posted (same post, email and text) is not stored
+    twice: the existing one is returned. (Flooding was refused before: `rate_refusal`.)
     """
     post = form.target_object
     user = request.user if request.user.is_authenticated else None
@@ -75,8 +71,6 @@ def submit(form, request):
     )
     if existing is not None:
         return existing
-    if not (user is not None and user.is_staff):  # the councillor replying is not a flood
-        _check_rate(comment.ip_address, comment.user_email)
 
     with transaction.atomic():
         comment.confirmed = user is not None or not settings.COMMENTS_XTD_CONFIRM_EMAIL
@@ -92,17 +86,31 @@ def submit(form, request):
     return comment
 
 
-def _check_rate(ip, email):
-    """Flood control (one comment per 15 s per IP and per email) and a per-IP rate limit."""
+def rate_refusal(request, email, text):
+    """Why a comment from this request must be refused now (flood control: one comment per
+    15 s per IP address and per email; a per-IP limit per minute), or None. Staff replying
+    are never refused: the councillor answering residents is not a flood. The same comment
+    sent again (a double click) is not a flood: `submit()` finds the first one."""
+    if request.user.is_authenticated and request.user.is_staff:
+        return None
+    ip = client_ip(request)
+    # Raw form input, before the form has checked it: nothing PostgreSQL cannot take (NUL).
+    email, text = email.replace("\x00", ""), text.replace("\x00", "")
     since = timezone.now() - datetime.timedelta(seconds=settings.COMMENTS_FLOOD_SECONDS)
-    recent = Q(user_email__iexact=email) | (Q(ip_address=ip) if ip else Q(pk__in=[]))
-    if Comment.objects.filter(recent, submit_date__gte=since).exists():
-        raise Refused(
+    recent = (Q(user_email__iexact=email) if email else Q(pk__in=[])) | (
+        Q(ip_address=ip) if ip else Q(pk__in=[])
+    )
+    recent_others = Comment.objects.filter(recent, submit_date__gte=since).exclude(
+        comment=text.strip()
+    )
+    if recent_others.exists():
+        return (
             f"You posted a comment a moment ago. Please wait "
             f"{settings.COMMENTS_FLOOD_SECONDS} seconds between comments."
         )
     if over_limit("comments", ip, settings.COMMENTS_RATE_PER_MINUTE):
-        raise Refused("Too many comments from your connection just now. Please try again later.")
+        return "Too many comments from your connection just now."
+    return None
 
 
 def publish_staff_reply(parent, user, text, ip_address=None):

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core import sanitiser
+from core.csrf import same_origin_or_token
 from core.ratelimit import over_limit
 from posts.models import Post
 
@@ -27,6 +28,7 @@ REMEMBER_COOKIE = "bb_commenter"
 VISITOR_COOKIE = "bb_visitor"
 COOKIE_AGE = 365 * 24 * 3600
 LIKES_PER_MINUTE = 20
+RETRY_AFTER = 60  # seconds, in a refusal's Retry-After header
 
 
 def own_comment_ids(request):
@@ -54,8 +56,15 @@ def form_for(post, request, data=None, reply_to=None):
 
 
 @require_POST
+@same_origin_or_token
 def post_comment(request, post_pk):
     post = get_object_or_404(Post.objects.published().select_related("author"), pk=post_pk)
+    # Refusals first, before any form is built or page rendered: they must stay cheap.
+    refusal = services.rate_refusal(
+        request, request.POST.get("email", ""), request.POST.get("comment", "")
+    )
+    if refusal is not None:
+        return _too_many(request, refusal)
     form = form_for(post, request, data=request.POST)
     if not comments_open(post):
         form.is_valid()
@@ -68,11 +77,7 @@ def post_comment(request, post_pk):
             form.data["reply_to"] = ""
         status = 200 if form.is_valid() else 400
         return _form_page(request, post, form, preview="preview" in request.POST, status=status)
-    try:
-        comment = services.submit(form, request)
-    except services.Refused as refusal:
-        form.add_error(None, str(refusal))
-        return _form_page(request, post, form, status=429)
+    comment = services.submit(form, request)
     response = _back_to_comment(request, comment)
     if not request.user.is_authenticated:
         if form.cleaned_data.get("remember"):
@@ -242,6 +247,13 @@ def _page_with_section(request, url, marker, section_template, context):
     return TemplateResponse(request, "flatpages/with_section.html", context)
 
 
+def _too_many(request, message):
+    """A short 429 page: refusals are answered before anything costly is done."""
+    response = TemplateResponse(request, "comments/too_many.html", {"message": message}, status=429)
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def _link_problem(request, message, status):
     return TemplateResponse(
         request, "comments/link_problem.html", {"message": message}, status=status
@@ -249,13 +261,12 @@ def _link_problem(request, message, status):
 
 
 @require_POST
+@same_origin_or_token
 def like(request, post_pk):
     """Like (or unlike) a post: one per account, or per browser; works without JavaScript."""
-    post = get_object_or_404(Post.objects.published(), pk=post_pk)
     if over_limit("likes", services.client_ip(request), LIKES_PER_MINUTE):
-        return _link_problem(
-            request, "Too many likes from your connection just now. Please try again later.", 429
-        )
+        return _too_many(request, "Too many likes from your connection just now.")
+    post = get_object_or_404(Post.objects.published(), pk=post_pk)
     response = HttpResponseRedirect(f"{post.get_absolute_url()}#likes")
     liked = request.POST.get("action") != "unlike"
     if request.user.is_authenticated:

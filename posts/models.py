@@ -195,6 +195,10 @@ class PostQuerySet(models.QuerySet):
         """What the public may see: published, and not scheduled for later."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def scheduled(self):
+        """Published, but not until a time still to come."""
+        return self.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
+
     def between_local_dates(self, first, last):
         """Posts published from `first` up to (not including) `last`, in the site's time zone."""
         return self.filter(
@@ -371,6 +375,7 @@ class Post(models.Model):
 
     @property
     def is_scheduled(self):
+        """True when `scheduled()` would include the post."""
         return (
             self.status == self.Status.PUBLISHED
             and self.published_at is not None

@@ -1,15 +1,18 @@
-"""Keep derived data current when what hangs off a post changes.
+"""Keep derived data current when what hangs off a post changes, and the page cache exact.
 
 A post's categories, tags and attachments are part of what feeds, sitemaps and search show:
 changing them marks the post as updated (so feed readers' ETags and sitemap `lastmod` move on)
 and, on PostgreSQL, recomputes its search document (once per transaction, after it commits).
 """
 
+from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import Attachment, Category, Post, Tag
+from core import pagecache
+
+from .models import Attachment, Author, Category, Image, Post, Tag
 from .search import index_after_commit
 
 
@@ -57,3 +60,17 @@ def after_term_deleted(sender, instance, **kwargs):
 @receiver(post_delete, sender=Attachment)
 def after_attachment_change(sender, instance, **kwargs):
     Post.objects.filter(pk=instance.post_id).update(updated_at=timezone.now())
+
+
+# The page cache (core/pagecache.py): everything a public page shows of posts.
+for model in (Post, Category, Tag, Image, Attachment, Author):
+    post_save.connect(pagecache.invalidate, sender=model, dispatch_uid=f"pages-save-{model}")
+    post_delete.connect(pagecache.invalidate, sender=model, dispatch_uid=f"pages-del-{model}")
+for through in (Post.categories.through, Post.tags.through):
+    m2m_changed.connect(pagecache.invalidate, sender=through, dispatch_uid=f"pages-{through}")
+
+
+@pagecache.register_deadline
+def next_scheduled_post():
+    """A scheduled post appears at its publication time, with no write to announce it."""
+    return Post.objects.scheduled().aggregate(next=Min("published_at"))["next"]

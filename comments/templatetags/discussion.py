@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from posts.models import Post
 
-from .. import threads
+from .. import rendering, threads
 from ..models import Comment, PostLike, comments_open
 from ..views import VISITOR_COOKIE, form_for, own_comment_ids
 
@@ -33,14 +33,16 @@ def discussion_section(context, post):
     else:
         visitor = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
         liked = bool(visitor) and likes.filter(visitor=visitor).exists()
+    discussion_open = comments_open(post)
     return {
         "request": request,
         "user": request.user,
         "post": post,
         "page_obj": page,
+        "thread": rendering.render_thread(nodes, post, discussion_open),
         "nodes": nodes,
         "count": count,
-        "open": comments_open(post),
+        "open": discussion_open,
         "form": form_for(post, request, reply_to=reply_to),
         "reply_to": reply_to,
         "like_count": likes.count(),
@@ -68,13 +70,6 @@ def response_counts(posts):
 @register.filter
 def get_count(counts, pk):
     return counts.get(pk, 0)
-
-
-@register.filter
-def initials(name):
-    """Up to two initials for a commenter's name (no third-party avatars)."""
-    letters = [part[0] for part in str(name).split() if part and part[0].isalnum()]
-    return "".join(letters[:2]).upper() or "?"
 
 
 @register.simple_tag

@@ -201,7 +201,9 @@ ACCOUNTS = [("author", "robertrams"), ("administrator", "admin")]
 
 def set_domain(domain):
     """Record `domain` (host[:port]) as the site's address, used in feeds and email links."""
-    Site.objects.filter(pk=settings.SITE_ID).update(domain=domain)
+    site = Site.objects.get(pk=settings.SITE_ID)
+    site.domain = domain
+    site.save()  # through save(), so cached pages with the old address are dropped
     Site.objects.clear_cache()
 
 

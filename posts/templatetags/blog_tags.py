@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from core import sanitiser
+from core import pagecache, sanitiser
 from posts.models import Category, Post
 
 register = template.Library()
@@ -15,7 +15,12 @@ register = template.Library()
 
 @register.inclusion_tag("includes/sidebar.html")
 def sidebar():
-    """Categories with published posts, and monthly archive links: two queries."""
+    """Categories with published posts, and monthly archive links: two queries when the
+    page cache's data for this generation does not hold them yet, none when it does."""
+    return pagecache.cached("sidebar", _sidebar_data)
+
+
+def _sidebar_data():
     return {
         "categories": list(Category.objects.with_published_counts()),
         "months": list(Post.objects.published().months()),
