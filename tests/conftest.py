@@ -8,6 +8,30 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _page_cache_off(settings, tmp_path):
+    """Most tests write inside a transaction that is rolled back, where no invalidation
+    (an on-commit hook) ever runs: they see pages made afresh. The page cache's own tests
+    (test_page_cache.py) turn it on with `page_cache`, in a folder of their own."""
+    settings.PAGE_CACHE_ENABLED = False
+    settings.PAGE_CACHE_DATA = False
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "page-cache"),
+        },
+    }
+
+
+@pytest.fixture
+def page_cache(settings):
+    """The page cache on, as in production (its folder is this test's own)."""
+    settings.PAGE_CACHE_ENABLED = True
+    settings.PAGE_CACHE_DATA = True
+    return settings
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Accounts made by the factories hash their passwords quickly: the suite makes hundreds,
     and the default hasher spends about a third of a second on each by design."""

@@ -331,27 +331,81 @@ def csrf_client():
     return Client(enforce_csrf_checks=True)
 
 
-def test_posting_a_comment_needs_the_csrf_token(csrf_client):
+# The comment and like forms sit on pages the page cache shares between anonymous readers,
+# so they carry no CSRF token for them: an anonymous POST that a browser says comes from
+# another site is refused instead (core/csrf.py). Signed-in readers need Django's token.
+CROSS_SITE = [
+    {"HTTP_SEC_FETCH_SITE": "cross-site"},
+    {"HTTP_SEC_FETCH_SITE": "same-site"},
+    {"HTTP_ORIGIN": "https://evil.example"},
+    {"HTTP_ORIGIN": "null"},
+    {"HTTP_REFERER": "https://evil.example/page.html"},
+]
+SAME_SITE = [
+    {"HTTP_SEC_FETCH_SITE": "same-origin", "HTTP_ORIGIN": "http://testserver"},
+    {"HTTP_ORIGIN": "http://testserver"},
+    {"HTTP_REFERER": "http://testserver/2011/06/30/a-post/"},
+    {},  # not a browser: no cross-site request without its victim's browser
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_a_cross_site_comment_post_is_refused(csrf_client, headers):
     post = PostFactory()
-    assert send_comment(csrf_client, post).status_code == 403
+    response = csrf_client.post(
+        reverse("comments:post", args=[post.pk]), comment_form_data(post), **headers
+    )
+    assert response.status_code == 403
     assert Comment.objects.count() == 0
 
-    page = csrf_client.get(post.get_absolute_url()).content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    response = send_comment(csrf_client, post, csrfmiddlewaretoken=token)
+
+@pytest.mark.parametrize("headers", SAME_SITE)
+def test_a_comment_from_this_site_needs_no_token_when_anonymous(csrf_client, headers):
+    post = PostFactory()
+    response = csrf_client.post(
+        reverse("comments:post", args=[post.pk]), comment_form_data(post), **headers
+    )
     assert response.status_code == 302
     assert Comment.objects.count() == 1
 
 
-def test_previewing_needs_the_csrf_token(csrf_client):
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_a_cross_site_preview_and_like_are_refused(csrf_client, headers):
     post = PostFactory()
-    assert send_comment(csrf_client, post, preview="Preview").status_code == 403
-
-
-def test_liking_needs_the_csrf_token(csrf_client):
-    post = PostFactory()
-    assert csrf_client.post(reverse("comments:like", args=[post.pk])).status_code == 403
+    preview = csrf_client.post(
+        reverse("comments:post", args=[post.pk]),
+        comment_form_data(post, preview="Preview"),
+        **headers,
+    )
+    assert preview.status_code == 403
+    assert csrf_client.post(reverse("comments:like", args=[post.pk]), **headers).status_code == 403
     assert PostLike.objects.count() == 0
+
+
+def test_the_anonymous_comment_form_carries_no_token_to_share(client):
+    post = PostFactory()
+    response = client.get(post.get_absolute_url())
+    assert "csrfmiddlewaretoken" not in response.content.decode()
+    assert not response.cookies  # nothing that would make the page one reader's
+
+
+def test_a_signed_in_comment_or_like_needs_the_csrf_token(csrf_client):
+    csrf_client.force_login(UserFactory())
+    post = PostFactory()
+    same_site = {"HTTP_ORIGIN": "http://testserver"}
+    url = reverse("comments:post", args=[post.pk])
+    assert csrf_client.post(url, comment_form_data(post), **same_site).status_code == 403
+    assert (
+        csrf_client.post(reverse("comments:like", args=[post.pk]), **same_site).status_code == 403
+    )
+    assert Comment.objects.count() == PostLike.objects.count() == 0
+
+    page = csrf_client.get(post.get_absolute_url()).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = comment_form_data(post, csrfmiddlewaretoken=token)
+    response = csrf_client.post(url, data, **same_site)
+    assert response.status_code == 302
+    assert Comment.objects.count() == 1
 
 
 def test_confirming_needs_the_csrf_token(csrf_client):

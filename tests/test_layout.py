@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from comments import services
 from comments.models import Comment, HouseRule
+from posts import search
 from posts.models import Post
 from posts.views import paginate
 from tests.factories import (
@@ -243,7 +244,7 @@ def test_a_save_after_a_rolled_back_one_is_still_indexed(django_capture_on_commi
         post.title = "Museum hours"
         with transaction.atomic():
             post.save()
-    assert len(callbacks) == 1
+    assert len([c for c in callbacks if isinstance(c, search._IndexAfterCommit)]) == 1
     assert Post.objects.filter(pk=post.pk, search_vector="museum").exists()
     assert not Post.objects.filter(pk=post.pk, search_vector="gallery").exists()
 

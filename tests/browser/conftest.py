@@ -124,6 +124,12 @@ def log_in(context, user, live_server):
     )
 
 
+@pytest.fixture(autouse=True)
+def _page_cache_on(page_cache):
+    """Browsers meet the site as residents do, through the page cache: these tests commit
+    for real, so every change invalidates it as in production."""
+
+
 @pytest.fixture
 def site_content(transactional_db):
     """The Site, the footer's flat pages, the house rules and the Authors group, as the

@@ -1,0 +1,396 @@
+"""The page cache for anonymous readers (core/pagecache.py): the same bytes for everyone,
+served without touching the database, made afresh after any change a reader could see, and
+never for a reader with something of their own on the page.
+
+Writes run inside `committed()`: the on-commit hooks that invalidate the cache run as they
+would after a real commit.
+"""
+
+import datetime
+import gzip
+import time
+
+import brotli
+import pytest
+from django.contrib.flatpages.models import FlatPage
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from comments import services
+from comments.models import Comment, HouseRule, ModerationSettings, PostLike
+from comments.views import OWN_COMMENTS_COOKIE, REMEMBER_COOKIE, VISITOR_COOKIE
+from posts.models import Post
+from tests.factories import (
+    CategoryFactory,
+    CommentFactory,
+    PostFactory,
+    UserFactory,
+    comment_form_data,
+    text,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache", "comment_settings")]
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a block of writes as if it were committed: its on-commit hooks run at its end."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def post(committed):
+    with committed():
+        return PostFactory(title="Library opening hours", body="Longer hours from May.")
+
+
+def get(url, client=None, **headers):
+    return (client or Client()).get(url, **headers)
+
+
+def cache_state(response):
+    return response.headers.get("X-Page-Cache")
+
+
+def test_a_second_reader_gets_the_same_bytes_without_the_database(post, django_assert_num_queries):
+    first = get(post.get_absolute_url())
+    assert cache_state(first) == "miss"
+    with django_assert_num_queries(0):
+        second = get(post.get_absolute_url())
+    assert cache_state(second) == "hit"
+    assert second.content == first.content
+    assert "Library opening hours" in text(second)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "archive", "/feed/", "/feed/atom/", "/comments/feed/", "/search/?q=library", "/about/"],
+)
+def test_every_kind_of_public_page_is_cached(post, url, django_assert_num_queries):
+    if url == "archive":
+        url = reverse("posts:archive-year", args=[post.local_date.year])
+    assert cache_state(get(url)) == "miss"
+    with django_assert_num_queries(0):
+        assert cache_state(get(url)) == "hit"
+
+
+def test_cached_pages_have_headers_a_proxy_can_use(post):
+    get(post.get_absolute_url())
+    response = get(post.get_absolute_url())
+    assert response.headers["Cache-Control"].startswith("public, max-age=")
+    assert "stale-while-revalidate=" in response.headers["Cache-Control"]
+    assert response.headers["Vary"] == "Cookie, Accept-Encoding"
+    assert response.headers["ETag"].startswith('W/"')
+    assert response.headers["Last-Modified"]
+    assert not response.cookies and "Set-Cookie" not in response.headers
+
+
+def test_a_conditional_get_of_a_cached_page_is_a_304(post):
+    etag = get(post.get_absolute_url()).headers["ETag"]
+    response = get(post.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response.content == b""
+    modified = get(post.get_absolute_url()).headers["Last-Modified"]
+    assert get(post.get_absolute_url(), HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+
+
+def test_fresh_pages_answer_conditional_gets_too(post):
+    signed_in = Client()
+    signed_in.force_login(UserFactory())
+    first = signed_in.get(post.get_absolute_url())
+    again = signed_in.get(post.get_absolute_url(), HTTP_IF_NONE_MATCH=first.headers["ETag"])
+    assert cache_state(first) is None
+    assert again.status_code in (200, 304)  # the CSRF token is masked afresh each time
+
+
+@pytest.mark.parametrize(
+    ("accept", "encoding", "decompress"),
+    [
+        ("gzip, deflate, br", "br", brotli.decompress),
+        ("gzip", "gzip", gzip.decompress),
+        ("br;q=0, gzip", "gzip", gzip.decompress),
+        ("", None, lambda body: body),
+    ],
+)
+def test_pages_are_stored_compressed_and_sent_as_the_browser_accepts(
+    post, accept, encoding, decompress
+):
+    plain = get(post.get_absolute_url()).content
+    for _ in range(2):  # the miss and the hit
+        response = get(post.get_absolute_url(), HTTP_ACCEPT_ENCODING=accept)
+        assert response.headers.get("Content-Encoding") == encoding
+        assert decompress(response.content) == plain
+
+
+def test_a_page_over_a_few_hundred_bytes_is_much_smaller_gzipped(committed):
+    with committed():
+        post = PostFactory(body="\n\n".join(["The council met on Tuesday."] * 200))
+    plain = get(post.get_absolute_url()).content
+    zipped = get(post.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip").content
+    assert len(zipped) * 4 < len(plain)
+
+
+# --- Invalidation: every change a reader could see -----------------------------------------
+
+
+def test_publishing_a_draft_shows_it_on_the_next_request(committed):
+    with committed():
+        draft = PostFactory(draft=True, title="Budget consultation")
+    assert "Budget consultation" not in text(get("/"))
+    with committed():
+        draft.publish()
+    response = get("/")
+    assert cache_state(response) == "miss"
+    assert "Budget consultation" in text(response)
+
+
+def test_editing_and_unpublishing_a_post_change_its_page_at_once(post, committed):
+    get(post.get_absolute_url())
+    with committed():
+        post.title = "Library opening hours extended"
+        post.save()
+    assert "Library opening hours extended" in text(get(post.get_absolute_url()))
+    with committed():
+        post.unpublish()
+    assert get(post.get_absolute_url()).status_code == 404
+    assert "Library opening hours" not in text(get("/"))
+
+
+def test_a_scheduled_post_appears_at_its_time_with_no_write(committed):
+    with committed():
+        PostFactory(title="Already out")
+        soon = PostFactory(
+            title="Scheduled for later",
+            published_at=timezone.now() + datetime.timedelta(seconds=2),
+        )
+    page = get("/")
+    assert "Scheduled for later" not in text(page)
+    assert int(page.headers["Cache-Control"].split("max-age=")[1].split(",")[0]) <= 2
+    assert cache_state(get("/")) == "hit"
+    time.sleep(max(0.0, (soon.published_at - timezone.now()).total_seconds()) + 0.3)
+    assert "Scheduled for later" in text(get("/"))
+
+
+def test_comments_close_after_n_days_with_no_write(committed):
+    with committed():
+        ModerationSettings.objects.update(close_after_days=3)
+        ModerationSettings.current().save()
+        post = PostFactory(
+            published_at=timezone.now() - datetime.timedelta(days=3) + datetime.timedelta(seconds=2)
+        )
+    assert "Leave a Reply" in text(get(post.get_absolute_url()))
+    time.sleep(2.3)
+    page = text(get(post.get_absolute_url()))
+    assert "Comments are closed on this post." in page
+    assert "Leave a Reply" not in page
+
+
+@pytest.fixture
+def held(post, committed):
+    with committed():
+        return CommentFactory(post=post, pending=True, comment="The library needs a lift.")
+
+
+def test_approving_removing_and_restoring_a_comment_show_at_once(post, held, committed):
+    moderator = UserFactory(is_superuser=True, is_staff=True)
+    assert "The library needs a lift." not in text(get(post.get_absolute_url()))
+    with committed():
+        services.approve(held, by=moderator)
+    assert "The library needs a lift." in text(get(post.get_absolute_url()))
+    assert "1 Response" in text(get("/"))
+    with committed():
+        held.remove(HouseRule.objects.get(number=1), by=moderator)
+    page = text(get(post.get_absolute_url()))
+    assert "The library needs a lift." not in page
+    assert "Removed by a moderator" in page
+    with committed():
+        services.restore(held, by=moderator)
+    assert "The library needs a lift." in text(get(post.get_absolute_url()))
+
+
+def test_a_new_comment_nobody_can_see_yet_keeps_the_cache(post, committed):
+    get(post.get_absolute_url())
+    with committed():
+        response = Client().post(
+            reverse("comments:post", args=[post.pk]),
+            comment_form_data(post),
+            REMOTE_ADDR="192.0.2.50",
+        )
+    assert response.status_code == 302
+    assert Comment.objects.get().queue == "unconfirmed"
+    assert cache_state(get(post.get_absolute_url())) == "hit"
+    assert len(mail.outbox) == 1
+
+
+def test_a_like_changes_the_count_every_reader_sees(post, committed):
+    assert "0 people like this" in text(get(post.get_absolute_url()))
+    with committed():
+        liker = Client()
+        assert liker.post(reverse("comments:like", args=[post.pk])).status_code == 302
+    assert PostLike.objects.count() == 1
+    assert "1 person likes this" in text(get(post.get_absolute_url()))
+
+
+@pytest.mark.parametrize("what", ["category", "flat page", "house rule", "discussion settings"])
+def test_changing_what_pages_show_around_posts_invalidates_them(post, committed, what):
+    with committed():
+        category = CategoryFactory(name="Libraries")
+        post.categories.add(category)
+    get("/")
+    get("/about/")
+    get("/house-rules/")
+    get(post.get_absolute_url())
+    with committed():
+        if what == "category":
+            category.name = "Libraries and museums"
+            category.save()
+        elif what == "flat page":
+            page = FlatPage.objects.get(url="/about/")
+            page.content = "A new introduction."
+            page.save()
+        elif what == "house rule":
+            rule = HouseRule.objects.get(number=1)
+            rule.title = "Be courteous"
+            rule.save()
+        else:
+            rules = ModerationSettings.current()
+            rules.close_after_days = 0
+            rules.save()
+    expected = {
+        "category": ("/", "Libraries and museums"),
+        "flat page": ("/about/", "A new introduction."),
+        "house rule": ("/house-rules/", "Be courteous."),
+        "discussion settings": (post.get_absolute_url(), "Comments are closed on this post."),
+    }[what]
+    response = get(expected[0])
+    assert cache_state(response) == "miss"
+    assert expected[1] in text(response)
+
+
+# --- Per-reader state ----------------------------------------------------------------------
+
+
+def test_a_reader_with_a_comment_awaiting_moderation_sees_it(post, committed):
+    get(post.get_absolute_url())  # the shared copy
+    author = Client()
+    with committed():
+        response = author.post(
+            reverse("comments:post", args=[post.pk]),
+            comment_form_data(post, comment="Mine, still held."),
+            REMOTE_ADDR="192.0.2.51",
+        )
+    assert OWN_COMMENTS_COOKIE in response.cookies
+    mine = author.get(response["Location"])
+    assert cache_state(mine) is None
+    assert "Mine, still held." in text(mine)
+    assert "awaiting moderation" in text(mine)
+    assert mine.headers["Cache-Control"] == "private, no-cache"
+    assert "Mine, still held." not in text(get(post.get_absolute_url()))
+
+
+def test_remember_me_fills_in_the_form_for_that_reader_only(post, committed):
+    reader = Client()
+    with committed():
+        reader.post(
+            reverse("comments:post", args=[post.pk]),
+            comment_form_data(post, remember="on", name="Priya Shah"),
+            REMOTE_ADDR="192.0.2.52",
+        )
+    assert REMEMBER_COOKIE in reader.cookies
+    page = reader.get(post.get_absolute_url())
+    assert cache_state(page) is None
+    assert 'value="Priya Shah"' in page.content.decode()
+    assert 'value="Priya Shah"' not in get(post.get_absolute_url()).content.decode()
+
+
+def test_a_reader_who_liked_a_post_sees_it_pressed(post, committed):
+    reader = Client()
+    with committed():
+        reader.post(reverse("comments:like", args=[post.pk]))
+    assert VISITOR_COOKIE in reader.cookies
+    assert 'aria-pressed="true"' in reader.get(post.get_absolute_url()).content.decode()
+    assert 'aria-pressed="true"' not in get(post.get_absolute_url()).content.decode()
+
+
+def test_staff_and_previews_are_never_cached(post, committed, admin_client):
+    with committed():
+        draft = PostFactory(draft=True, title="Secret draft")
+    for url in [post.get_absolute_url(), reverse("posts:preview", args=[draft.pk])]:
+        for _ in range(2):
+            response = admin_client.get(url)
+            assert response.status_code == 200
+            assert cache_state(response) is None
+            assert "public" not in response.headers["Cache-Control"]
+    assert "Secret draft" not in text(get(post.get_absolute_url()))
+    anonymous = get(reverse("posts:preview", args=[draft.pk]))
+    assert anonymous.status_code == 302  # to the admin login
+    assert "public" not in anonymous.headers.get("Cache-Control", "")
+
+
+def test_an_unknown_query_string_is_served_fresh_and_not_stored(post):
+    for _ in range(2):
+        response = get(post.get_absolute_url() + "?utm_source=paper&x=1")
+        assert response.status_code == 200
+        assert cache_state(response) is None
+        assert response.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_a_response_that_sets_a_cookie_is_never_stored(post):
+    reply = CommentFactory(post=post)
+    url = reverse("comments:reply", args=[reply.pk])
+    # The reply page has a form but sets no cookie: it may be cached. The confirmation page
+    # sets the CSRF cookie: it may not.
+    assert cache_state(get(url)) == "miss"
+    token = services.confirmation_token(CommentFactory(post=post, unconfirmed=True))
+    confirm = get(reverse("comments:confirm", args=[token]))
+    assert cache_state(confirm) is None
+    assert "public" not in confirm.headers["Cache-Control"]
+
+
+def test_pages_are_served_from_the_database_when_the_cache_is_down(post, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        },
+    }
+    for _ in range(2):
+        response = get(post.get_absolute_url())
+        assert response.status_code == 200
+        assert "Library opening hours" in text(response)
+        assert cache_state(response) is None
+        assert response.headers["Cache-Control"] == "private, no-cache"
+
+
+# --- Refusals are cheap --------------------------------------------------------------------
+
+
+def test_a_flood_is_refused_with_a_short_429_before_any_form_is_rendered(
+    post, committed, django_assert_max_num_queries
+):
+    with committed():
+        Client().post(
+            reverse("comments:post", args=[post.pk]),
+            comment_form_data(post, comment="First."),
+            REMOTE_ADDR="192.0.2.60",
+        )
+    with django_assert_max_num_queries(3):
+        response = Client().post(
+            reverse("comments:post", args=[post.pk]),
+            comment_form_data(post, comment="Second, too soon."),
+            REMOTE_ADDR="192.0.2.60",
+        )
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "60"
+    assert "Nothing has been posted." in text(response)
+    assert 'name="comment"' not in response.content.decode()
+    assert Comment.objects.count() == 1
+    assert Post.objects.count() == 1
+
+
+def test_a_host_the_site_does_not_serve_is_refused_even_when_cached(post):
+    get(post.get_absolute_url())
+    assert get(post.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400
