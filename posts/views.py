@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from core import pagecache
 from core.site import site_url
 
 from . import search
@@ -39,14 +40,29 @@ def home(request):
 
 def detail(request, year, month, day, slug):
     first, last, _ = period_or_404(year, month, day)
-    post = get_object_or_404(
+    # The post with all it shows, and its neighbours, kept with the page cache's data: the
+    # same for every reader, and invalidated by any change to posts.
+    found = pagecache.cached(f"post:{first.isoformat()}:{slug}", lambda: _find(first, last, slug))
+    if found is None:
+        raise Http404("No such post.")
+    post, previous_post, next_post = found
+    context = {"post": post, "previous_post": previous_post, "next_post": next_post}
+    return TemplateResponse(request, "posts/post_detail.html", context)
+
+
+def _find(first, last, slug):
+    """(post, previous post, next post) published between the dates with that slug, or None."""
+    post = (
         Post.objects.published()
         .between_local_dates(first, last)
         .select_related("author", "image")
-        .prefetch_related("categories", "tags", "attachments"),
-        slug=slug,
+        .prefetch_related("categories", "tags", "attachments")
+        .filter(slug=slug)
+        .first()
     )
-    return _render_post(request, post)
+    if post is None:
+        return None
+    return post, post.get_previous_published(), post.get_next_published()
 
 
 @never_cache

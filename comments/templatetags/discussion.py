@@ -6,7 +6,9 @@
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count
+from django.template.loader import render_to_string
 
+from core import pagecache
 from posts.models import Post
 
 from .. import rendering, threads
@@ -16,9 +18,25 @@ from ..views import VISITOR_COOKIE, form_for, own_comment_ids
 register = template.Library()
 
 
-@register.inclusion_tag("comments/section.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def discussion_section(context, post):
-    """Responses, likes and the reply form for a post, in a fixed number of queries."""
+    """Responses, likes and the reply form for a post, in a fixed number of queries.
+
+    For a reader with nothing of their own on the page it is the same HTML for everyone,
+    kept with the page cache's data (so invalidated by the same changes): a post's page made
+    afresh, for an uncached URL or with the page cache off, does not rebuild it.
+    """
+    request = context["request"]
+    if request.user.is_authenticated or pagecache.is_personal(request):
+        return _render_section(context, post)
+    cpage, reply_to = (request.GET.get(name, "") for name in ("cpage", "replytocom"))
+    key = "discussion:{}:{}:{}".format(
+        post.pk, cpage if cpage.isdigit() else "", reply_to if reply_to.isdigit() else ""
+    )
+    return pagecache.cached(key, lambda: _render_section(context, post))
+
+
+def _render_section(context, post):
     request = context["request"]
     own_ids = own_comment_ids(request)
     page, nodes = threads.discussion(post, request.GET.get("cpage") or 1, own_ids)
@@ -34,7 +52,7 @@ def discussion_section(context, post):
         visitor = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
         liked = bool(visitor) and likes.filter(visitor=visitor).exists()
     discussion_open = comments_open(post)
-    return {
+    section = {
         "request": request,
         "user": request.user,
         "post": post,
@@ -49,6 +67,7 @@ def discussion_section(context, post):
         "liked": liked,
         "csrf_token": context.get("csrf_token"),
     }
+    return render_to_string("comments/section.html", section)
 
 
 @register.simple_tag

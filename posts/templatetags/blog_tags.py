@@ -4,6 +4,7 @@ import json
 
 from django import template
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -13,18 +14,20 @@ from posts.models import Category, Post
 register = template.Library()
 
 
-@register.inclusion_tag("includes/sidebar.html")
+@register.simple_tag
 def sidebar():
-    """Categories with published posts, and monthly archive links: two queries when the
-    page cache's data for this generation does not hold them yet, none when it does."""
-    return pagecache.cached("sidebar", _sidebar_data)
+    """Categories with published posts, and monthly archive links: two queries and a render
+    when the page cache's data for this generation does not hold the sidebar yet, none when
+    it does (it is the same on every page, for every reader)."""
+    return pagecache.cached("sidebar", _render_sidebar)
 
 
-def _sidebar_data():
-    return {
+def _render_sidebar():
+    context = {
         "categories": list(Category.objects.with_published_counts()),
         "months": list(Post.objects.published().months()),
     }
+    return render_to_string("includes/sidebar.html", context)
 
 
 @register.simple_tag(takes_context=True)
