@@ -394,3 +394,45 @@ def test_a_flood_is_refused_with_a_short_429_before_any_form_is_rendered(
 def test_a_host_the_site_does_not_serve_is_refused_even_when_cached(post):
     get(post.get_absolute_url())
     assert get(post.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400
+
+
+# --- The data cache: what uncached pages share ---------------------------------------------
+
+
+@pytest.fixture
+def data_cache_only(page_cache, settings):
+    settings.PAGE_CACHE_ENABLED = False
+    settings.PAGE_CACHE_DATA = True
+
+
+@pytest.mark.usefixtures("data_cache_only")
+def test_with_the_page_cache_off_shared_fragments_follow_every_change(
+    post, held, committed, django_assert_num_queries
+):
+    first = get(post.get_absolute_url())
+    assert cache_state(first) is None
+    with django_assert_num_queries(0):  # the post, its neighbours, discussion and sidebar
+        again = get(post.get_absolute_url())
+    assert again.content == first.content
+    assert "The library needs a lift." not in text(again)
+    with committed():
+        services.approve(held, by=UserFactory(is_superuser=True, is_staff=True))
+    assert "The library needs a lift." in text(get(post.get_absolute_url()))
+    with committed():
+        post.title = "Library hours, again"
+        post.save()
+    assert "Library hours, again" in text(get(post.get_absolute_url()))
+
+
+@pytest.mark.usefixtures("data_cache_only")
+def test_a_reader_with_a_pending_comment_never_gets_the_shared_discussion(post, committed):
+    get(post.get_absolute_url())  # the shared discussion is now kept
+    author = Client()
+    with committed():
+        response = author.post(
+            reverse("comments:post", args=[post.pk]),
+            comment_form_data(post, comment="Only mine to see."),
+            REMOTE_ADDR="192.0.2.61",
+        )
+    assert "Only mine to see." in text(author.get(response["Location"]))
+    assert "Only mine to see." not in text(get(post.get_absolute_url()))
