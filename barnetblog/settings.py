@@ -269,7 +269,8 @@ else:
         },
     }
 PAGE_CACHE_ALIAS = "pages"
-PAGE_CACHE_ENABLED = env_bool("BARNETBLOG_PAGE_CACHE", True)
+# Off by default under DEBUG (make run): a template being edited must show at once.
+PAGE_CACHE_ENABLED = env_bool("BARNETBLOG_PAGE_CACHE", not DEBUG)
 PAGE_CACHE_DATA = env_bool("BARNETBLOG_DATA_CACHE", True)  # data shared by cold renders
 PAGE_CACHE_TIMEOUT = 600  # seconds an entry is kept at most (writes invalidate it sooner)
 PAGE_CACHE_MAX_AGE = 60  # what browsers and proxies may keep a public page for, in seconds

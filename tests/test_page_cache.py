@@ -8,12 +8,14 @@ would after a real commit.
 
 import datetime
 import gzip
+import io
 import time
 
 import brotli
 import pytest
 from django.contrib.flatpages.models import FlatPage
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -436,3 +438,12 @@ def test_a_reader_with_a_pending_comment_never_gets_the_shared_discussion(post, 
         )
     assert "Only mine to see." in text(author.get(response["Location"]))
     assert "Only mine to see." not in text(get(post.get_absolute_url()))
+
+
+def test_clear_page_cache_makes_every_page_afresh(post):
+    get(post.get_absolute_url())
+    assert cache_state(get(post.get_absolute_url())) == "hit"
+    out = io.StringIO()
+    call_command("clear_page_cache", stdout=out)
+    assert "Cached pages dropped" in out.getvalue()
+    assert cache_state(get(post.get_absolute_url())) == "miss"
