@@ -105,6 +105,29 @@ class PostAdmin(admin.ModelAdmin):
         js = ["posts/admin-preview.js"]
         css = {"all": ["posts/admin.css"]}
 
+    # Least privilege: an Author manages their own posts only; a superuser, everyone's.
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).editable_by(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.is_editable_by(request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.is_editable_by(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or obj.is_editable_by(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "author" and not request.user.is_superuser:
+            # Nobody publishes under another author's byline.
+            kwargs["queryset"] = Author.objects.filter(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         profile = getattr(request.user, "author_profile", None)

@@ -195,6 +195,16 @@ class PostQuerySet(models.QuerySet):
         """What the public may see: published, and not scheduled for later."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def editable_by(self, user):
+        """The posts `user` may edit, publish, preview and delete: their own (as the author
+        whose account they are), or every post for a superuser. There is no editor role yet:
+        a blog of one councillor has one author; an editor is a superuser."""
+        if user.is_superuser:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(author__user=user)
+
     def scheduled(self):
         """Published, but not until a time still to come."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__gt=timezone.now())
@@ -364,6 +374,12 @@ class Post(models.Model):
     def local_date(self):
         """The publication date in the site's time zone (the date in the post's address)."""
         return timezone.localtime(self.published_at).date() if self.published_at else None
+
+    def is_editable_by(self, user):
+        """The rule of `Post.objects.editable_by()`, for one post in hand."""
+        if user.is_superuser:
+            return True
+        return user.is_authenticated and self.author.user_id == user.pk
 
     def is_published(self):
         """True when the public may see the post (the same rule as `published()`)."""

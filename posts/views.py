@@ -68,11 +68,12 @@ def _find(first, last, slug):
 @never_cache
 @staff_member_required
 def preview(request, pk):
-    """Staff see any post, whatever its state, as the public would once it is published."""
+    """A post, whatever its state, as the public would see it once published: for those
+    who may edit it (its author, or a superuser), by the same rule as the admin."""
     post = get_object_or_404(
-        Post.objects.select_related("author", "image").prefetch_related(
-            "categories", "tags", "attachments"
-        ),
+        Post.objects.editable_by(request.user)
+        .select_related("author", "image")
+        .prefetch_related("categories", "tags", "attachments"),
         pk=pk,
     )
     response = _render_post(request, post, is_preview=True)

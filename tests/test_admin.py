@@ -566,3 +566,70 @@ def test_an_attachment_over_the_size_limit_is_refused(admin_client, settings):
 def test_markdown_preview_json_is_not_html_escaped_twice(admin_client):
     response = admin_client.post(reverse(PREVIEW_URL_NAME), {"body": "Fish & chips"})
     assert json.loads(response.content)["html"] == "<p>Fish &amp; chips</p>"
+
+
+# --- Authors manage their own posts only ---------------------------------------------------
+
+
+@pytest.fixture
+def other_authors_post():
+    other = AuthorFactory(display_name="Another Councillor", slug="another-councillor")
+    return PostFactory(author=other, title="Another councillor's post", body="Their words.")
+
+
+def test_an_author_cannot_post_under_another_authors_byline(
+    client, author_user, other_authors_post
+):
+    client.force_login(author_user)
+    data = post_form_data(other_authors_post.author, title="Forged", slug="forged")
+    response = client.post(reverse("admin:posts_post_add"), data)
+    assert response.status_code == 200
+    assert "Select a valid choice" in form_errors(response)["author"][0]
+    assert not Post.objects.filter(title="Forged").exists()
+    page = client.get(reverse("admin:posts_post_add")).content.decode()
+    assert "Another Councillor" not in page  # not even offered
+
+
+def test_an_author_cannot_see_change_or_delete_another_authors_post(
+    client, author_user, other_authors_post
+):
+    client.force_login(author_user)
+    change = reverse("admin:posts_post_change", args=[other_authors_post.pk])
+    delete = reverse("admin:posts_post_delete", args=[other_authors_post.pk])
+    assert (
+        "Another councillor"
+        not in client.get(reverse("admin:posts_post_changelist")).content.decode()
+    )
+    assert client.get(change).status_code in (302, 403, 404)
+    data = post_form_data(author_user.author_profile, title="Hijacked", slug="hijacked")
+    assert client.post(change, data).status_code in (302, 403, 404)
+    assert client.post(delete, {"post": "yes"}).status_code in (302, 403, 404)
+    other_authors_post.refresh_from_db()
+    assert other_authors_post.title == "Another councillor's post"
+    response = client.post(
+        reverse("admin:posts_post_changelist"),
+        {"action": "unpublish", ACTION_CHECKBOX_NAME: [other_authors_post.pk]},
+    )
+    assert response.status_code in (200, 302)
+    other_authors_post.refresh_from_db()
+    assert other_authors_post.is_published()
+
+
+def test_an_author_still_edits_their_own_posts_and_a_superuser_everyones(
+    client, author_user, other_authors_post, admin_client
+):
+    own = PostFactory(author=author_user.author_profile, title="Mine")
+    client.force_login(author_user)
+    assert client.get(reverse("admin:posts_post_change", args=[own.pk])).status_code == 200
+    url = reverse("admin:posts_post_change", args=[other_authors_post.pk])
+    assert admin_client.get(url).status_code == 200
+
+
+def test_only_those_who_may_edit_a_draft_may_preview_it(client, author_user):
+    draft = PostFactory(draft=True, title="Unannounced plans")
+    url = reverse("posts:preview", args=[draft.pk])
+    for user in [author_user, UserFactory(is_staff=True)]:
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+    client.force_login(draft.author.user)
+    assert "Unannounced plans" in client.get(url).content.decode()

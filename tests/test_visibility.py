@@ -114,7 +114,7 @@ def test_archives_with_only_unpublished_posts_are_404(client):
     assert draft.title not in response.content.decode()
 
 
-def test_the_preview_shows_drafts_and_scheduled_posts_to_staff_only(client, world):
+def test_the_preview_shows_drafts_and_scheduled_posts_to_their_author_only(client, world):
     for name in ("draft", "scheduled"):
         url = reverse("posts:preview", kwargs={"pk": world[name].pk})
         response = client.get(url)
@@ -125,8 +125,11 @@ def test_the_preview_shows_drafts_and_scheduled_posts_to_staff_only(client, worl
     url = reverse("posts:preview", kwargs={"pk": world["draft"].pk})
     assert client.get(url).status_code == 302
 
-    staff = UserFactory(username="councillor", is_staff=True)
-    client.force_login(staff)
+    # Staff who may not edit the post (a moderator, another author) do not see it either.
+    client.force_login(UserFactory(username="moderator", is_staff=True))
+    assert client.get(url).status_code == 404
+
+    client.force_login(world["draft"].author.user)
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
@@ -136,6 +139,7 @@ def test_the_preview_shows_drafts_and_scheduled_posts_to_staff_only(client, worl
     assert "no-cache" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex, nofollow"
 
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     scheduled = client.get(reverse("posts:preview", kwargs={"pk": world["scheduled"].pk}))
     assert "Scheduled — not public until" in scheduled.content.decode()
 
