@@ -20,6 +20,7 @@ from markdown.treeprocessors import Treeprocessor
 ALLOWED_TAGS = frozenset(
     {
         "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em",
+        "figcaption", "figure",  # WordPress's captioned images (HTML post bodies)
         "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s",
         "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
     }
@@ -82,6 +83,20 @@ def render_markdown(text: str) -> str:
     """Render an author's Markdown to safe HTML."""
     md = markdown.Markdown(extensions=[*MARKDOWN_EXTENSIONS, DemoteHeadingsExtension()])
     return sanitise_html(md.convert(text or ""))
+
+
+# An opening or closing heading tag, with its level.
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>/])", flags=re.I)
+
+
+def render_html(html: str) -> str:
+    """An HTML post body (imported from WordPress) as safe HTML, its headings demoted as
+    Markdown's are, so the post title stays the page's only <h1>."""
+
+    def demote(match):
+        return f"<{match.group(1)}h{min(int(match.group(2)) + 1, 6)}"
+
+    return sanitise_html(_HEADING_TAG.sub(demote, html or ""))
 
 
 def first_paragraph_text(html: str) -> str:
@@ -170,3 +185,16 @@ def render_comment(text: str) -> str:
 def count_links(text: str) -> int:
     """How many web addresses a comment contains (for the hold-on-links rule)."""
     return len(re.findall(r"(?:https?://|www\.)\S+", text or "", flags=re.I))
+
+
+# Characters that change how text around them is shown without being seen themselves: C0 and
+# C1 controls (but tab and line breaks), and the Unicode direction overrides, embeddings and
+# isolates that can make a name read backwards or pass for another ("Trojan Source").
+_INVISIBLE_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def has_invisible_controls(text: str) -> bool:
+    """True when `text` holds a control or text-direction character (see above)."""
+    return _INVISIBLE_CONTROLS.search(text) is not None

@@ -241,6 +241,11 @@ class Post(models.Model):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
 
+    class BodyFormat(models.TextChoices):
+        MARKDOWN = "markdown", "Markdown"
+        # Bodies imported from WordPress, whose HTML is not Markdown.
+        HTML = "html", "HTML"
+
     title = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=200,
@@ -252,6 +257,9 @@ class Post(models.Model):
         blank=True,
         validators=[MaxLengthValidator(BODY_MAX_LENGTH)],
         help_text="Markdown. Headings, lists, links, images, tables, quotes and code.",
+    )
+    body_format = models.CharField(
+        max_length=10, choices=BodyFormat.choices, default=BodyFormat.MARKDOWN
     )
     body_html = models.TextField(blank=True, editable=False)
     excerpt = models.TextField(
@@ -324,7 +332,10 @@ class Post(models.Model):
             self.slug = unique_slug(
                 Post, self.title, exclude_pk=self.pk, extra=self._same_day_lookup()
             )
-        self.body_html = sanitiser.render_markdown(self.body)
+        if self.body_format == self.BodyFormat.HTML:
+            self.body_html = sanitiser.render_html(self.body)
+        else:
+            self.body_html = sanitiser.render_markdown(self.body)
         self.body_text = sanitiser.html_to_text(self.body_html)
         self.summary = self.excerpt.strip() or _words(
             sanitiser.first_paragraph_text(self.body_html), EXCERPT_WORDS

@@ -7,6 +7,7 @@ the only HTML a template marks as safe.
 import pytest
 from django.urls import reverse
 
+from core import sanitiser
 from core.sanitiser import first_paragraph_text, render_markdown, sanitise_html
 from posts.models import EXCERPT_WORDS, Post
 from tests.factories import PostFactory
@@ -368,3 +369,19 @@ def test_unpublishing_a_post_keeps_its_summary():
     post.refresh_from_db()
     assert post.status == Post.Status.DRAFT
     assert post.summary == "Kept summary."
+
+
+def test_captioned_figures_from_wordpress_are_kept():
+    html = sanitiser.sanitise_html(
+        '<figure class="wp-caption"><img src="/media/a.jpg" alt="A"><figcaption>A</figcaption>'
+        "</figure>"
+    )
+    assert html == '<figure><img src="/media/a.jpg" alt="A"><figcaption>A</figcaption></figure>'
+
+
+def test_html_bodies_are_sanitised_and_their_headings_demoted():
+    html = sanitiser.render_html(
+        '<h1 onclick="x()">Title</h1><p>Text<script>alert(1)</script></p><H2>Sub</H2>'
+        '<iframe src="https://evil.example/"></iframe>'
+    )
+    assert html == "<h2>Title</h2><p>Text</p><h3>Sub</h3>"
