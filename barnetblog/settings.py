@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "posts",
     "comments",
     "demo",
+    "wordpress",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Old WordPress addresses (/?p=123, old date permalinks, /author/login/): wordpress/.
+    "wordpress.middleware.LegacyRedirectMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
 ]
 
