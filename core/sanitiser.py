@@ -85,18 +85,15 @@ def render_markdown(text: str) -> str:
     return sanitise_html(md.convert(text or ""))
 
 
-# An opening or closing heading tag, with its level.
-_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>/])", flags=re.I)
+# An opening or closing <h1> tag.
+_H1_TAG = re.compile(r"<(/?)h1(?=[\s>/])", flags=re.I)
 
 
 def render_html(html: str) -> str:
-    """An HTML post body (imported from WordPress) as safe HTML, its headings demoted as
-    Markdown's are, so the post title stays the page's only <h1>."""
-
-    def demote(match):
-        return f"<{match.group(1)}h{min(int(match.group(2)) + 1, 6)}"
-
-    return sanitise_html(_HEADING_TAG.sub(demote, html or ""))
+    """An HTML post body (imported from WordPress) as safe HTML. An <h1> becomes <h2>, so the
+    post title stays the page's only <h1>; other headings keep their level, as WordPress's
+    own editor starts at <h2> (and an exported body comes back unchanged)."""
+    return sanitise_html(_H1_TAG.sub(r"<\1h2", html or ""))
 
 
 def first_paragraph_text(html: str) -> str:

@@ -379,9 +379,9 @@ def test_captioned_figures_from_wordpress_are_kept():
     assert html == '<figure><img src="/media/a.jpg" alt="A"><figcaption>A</figcaption></figure>'
 
 
-def test_html_bodies_are_sanitised_and_their_headings_demoted():
+def test_html_bodies_are_sanitised_and_an_h1_becomes_h2():
     html = sanitiser.render_html(
         '<h1 onclick="x()">Title</h1><p>Text<script>alert(1)</script></p><H2>Sub</H2>'
         '<iframe src="https://evil.example/"></iframe>'
     )
-    assert html == "<h2>Title</h2><p>Text</p><h3>Sub</h3>"
+    assert html == "<h2>Title</h2><p>Text</p><h2>Sub</h2>"

@@ -550,6 +550,12 @@ class _Importer:
             alt = item["postmeta"].get("_wp_attachment_image_alt", "").strip()
             image = self.import_image(path, alt or _one_line(item.get("title", "")), wp_id)
             if image is not None:
+                if alt and image.alt_text != alt:  # first met in a body, without its alt text
+                    image.alt_text, image.title = (
+                        alt[:300],
+                        _one_line(item.get("title", ""))[:200] or image.title,
+                    )
+                    image.save(update_fields=["alt_text", "title"])
                 self.attachments[wp_id] = image
                 self.record(Kind.ATTACHMENT, wp_id, image, guid=item.get("guid", ""))
                 self.report.count("attachment", "picture")

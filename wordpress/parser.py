@@ -178,7 +178,7 @@ def _what(error):
 
 def _reason(error):
     message = str(error)
-    if message.startswith("no element found"):
+    if message.startswith(("no element found", "unclosed token")):
         return "it ends too early; was it cut short?"
     if "not well-formed (invalid token)" in message or "encoding" in message:
         return f"bad bytes or encoding, {message.split(':', 1)[-1].strip()}"

@@ -1,7 +1,5 @@
 """manage.py export_wordpress [OUTPUT.xml]: the whole blog as a WordPress export (WXR 1.2)."""
 
-import sys
-
 from django.core.management.base import BaseCommand
 
 from wordpress import exporter
@@ -19,4 +17,4 @@ class Command(BaseCommand):
                 exporter.write(out)
             self.stderr.write(f"Wrote {options['output']}")
         else:
-            exporter.write(sys.stdout)
+            exporter.write(self.stdout._out)  # unwrapped: no line endings added
