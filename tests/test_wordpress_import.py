@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.flatpages.models import FlatPage
 from django.core.management import CommandError, call_command
-from django.urls import reverse
+from django.utils import timezone
 from PIL import Image as PILImage
 
 from comments.models import Comment, ModerationEvent
@@ -304,15 +304,15 @@ def models_f(name):
 # --- Refused, with nothing written ----------------------------------------------------------
 
 BILLION_LAUGHS = (
-    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-    '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>&lol2;</channel></rss>'
-).encode()
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    b'<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel>&lol2;</channel></rss>'
+)
 EXTERNAL_ENTITY = (
-    '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-    '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>&xxe;</title>'
-    "</channel></rss>"
-).encode()
+    b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b'<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>&xxe;</title>'
+    b"</channel></rss>"
+)
 
 
 @pytest.mark.parametrize(
@@ -344,9 +344,8 @@ def test_hostile_or_broken_files_are_refused_with_one_line_and_nothing_written(
 def test_files_written_before_a_failure_are_removed(tmp_path, uploads, settings):
     picture = '<img src="http://old.example/wp-content/uploads/2011/06/town-hall.jpg">'
     data = export(item(1, body=picture) + item(2))[:-30]  # cut short after the picture
-    with pytest.raises(ImportRefused):
-        with write(tmp_path, data).open("rb") as stream:
-            import_export(stream, media_dir=uploads)
+    with pytest.raises(ImportRefused), write(tmp_path, data).open("rb") as stream:
+        import_export(stream, media_dir=uploads)
     assert media_files(settings) == []
     assert Image.objects.count() == 0
 
@@ -395,7 +394,7 @@ def test_documents_become_attachments_of_their_post(tmp_path, uploads):
 
 
 def test_post_states_map_to_ours(tmp_path):
-    future = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    future = (timezone.now() + datetime.timedelta(days=30)).date().isoformat()
     items = (
         item(1)
         + item(2, status="draft", post_date_gmt="0000-00-00 00:00:00")
