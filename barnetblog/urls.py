@@ -23,6 +23,7 @@ urlpatterns = [
     # These two render facts kept elsewhere (the house rules, the retention periods).
     path("house-rules/", comment_views.house_rules, name="house-rules"),
     path("privacy/", comment_views.privacy, name="privacy"),
+    path("moderation/", comment_views.moderation_record, name="moderation-record"),
     path(
         "accessibility/",
         flatpage_views.flatpage,

@@ -24,20 +24,23 @@ from django.template.defaultfilters import linebreaks_filter
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 
 from posts.models import Post
 
-from . import services
+from . import defamation, moderation_services, services
 from .forms import RemovalForm
 from .models import (
     MODERATE_ANY,
     Comment,
+    DefamationComplaint,
     HouseRule,
     ModerationEvent,
     ModerationSettings,
+    Review,
     display_name,
     moderates_comments,
 )
@@ -45,6 +48,7 @@ from .models import (
 # Queue name -> (label, CommentQuerySet method). The first is the default.
 QUEUES = {
     "pending": ("Pending", "pending"),
+    "reported": ("Reported", "reported"),
     "approved": ("Approved", "approved"),
     "spam": ("Spam", "spam"),
     "removed": ("Removed", "removed"),
@@ -111,12 +115,27 @@ class CommentAdmin(admin.ModelAdmin):
     search_fields = ["comment", "user_name", "=user_email", "=ip_address"]
     search_help_text = "Search the text and names, or an exact email or IP address."
     ordering = ["-submit_date"]
-    actions = ["approve_comments", "mark_spam", "remove_comments", "restore_comments"]
+    actions = [
+        "approve_comments",
+        "mark_spam",
+        "remove_comments",
+        "restore_comments",
+        "dismiss_reports",
+    ]
     fieldsets = [
         (None, {"fields": ["text", "commenter", "post_link", "in_reply_to", "submit_date"]}),
         (
             "Moderation",
-            {"fields": ["state", "why_held", "removal_rule", "moderated_at", "history"]},
+            {
+                "fields": [
+                    "state",
+                    "why_held",
+                    "open_reports",
+                    "removal_rule",
+                    "moderated_at",
+                    "history",
+                ]
+            },
         ),
         (
             "Contact details (never published; for abuse handling)",
@@ -131,6 +150,7 @@ class CommentAdmin(admin.ModelAdmin):
         "submit_date",
         "state",
         "why_held",
+        "open_reports",
         "removal_rule",
         "moderated_at",
         "history",
@@ -236,6 +256,16 @@ class CommentAdmin(admin.ModelAdmin):
     def why_held(self, comment):
         return comment.held_reason if comment.queue == "pending" and comment.held_reason else "—"
 
+    @admin.display(description="Open reports")
+    def open_reports(self, comment):
+        case = comment.report_cases.filter(closed_at__isnull=True).first()
+        if case is None:
+            return "—"
+        return render_to_string(
+            "admin/comments/comment/reports.html",
+            {"reports": case.reports.select_related("rule")},
+        )
+
     @admin.display(description="Moderation history")
     def history(self, comment):
         events = comment.events.select_related("actor").order_by("at", "pk")
@@ -259,7 +289,7 @@ class CommentAdmin(admin.ModelAdmin):
         chosen = [comment for comment in queryset if not comment.is_spam]
         with transaction.atomic():
             for comment in chosen:
-                comment.mark_spam(by=request.user)
+                services.mark_spam(comment, by=request.user)
         self.report(request, "Marked as spam", chosen, len(queryset), "already spam")
 
     @admin.action(description="Remove selected comments", permissions=["moderate"])
@@ -271,7 +301,7 @@ class CommentAdmin(admin.ModelAdmin):
             rule, note = form.cleaned_data["rule"], form.cleaned_data["note"]
             with transaction.atomic():
                 for comment in chosen:
-                    comment.remove(rule, by=request.user, note=note)
+                    services.remove(comment, rule, by=request.user, note=note)
             self.report(request, "Removed", chosen, len(queryset), "already removed or spam")
             return None
         if not chosen:
@@ -298,6 +328,21 @@ class CommentAdmin(admin.ModelAdmin):
             for comment in chosen:
                 services.restore(comment, by=request.user)
         self.report(request, "Restored", chosen, len(queryset), "not removed or spam")
+
+    @admin.action(
+        description="Dismiss the reports (leave the comments as they are)",
+        permissions=["moderate"],
+    )
+    def dismiss_reports(self, request, queryset):
+        cases = [c for comment in queryset for c in comment.report_cases.filter(closed_at=None)]
+        with transaction.atomic():
+            for case in cases:
+                moderation_services.dismiss_reports(case, by=request.user)
+        self.message_user(
+            request,
+            f"Dismissed the reports of {counted(len(cases), 'comment')}.",
+            messages.SUCCESS if cases else messages.WARNING,
+        )
 
     def report(self, request, verb, done, selected, reason):
         message = f"{verb} {counted(len(done), 'comment')}."
@@ -419,6 +464,10 @@ class ModerationSettingsAdmin(admin.ModelAdmin):
         ),
         ("Spam", {"fields": ["disallowed_words"]}),
         ("Closing discussions", {"fields": ["close_after_days"]}),
+        (
+            "Reports and outcome emails",
+            {"fields": ["hold_after_reports", "email_spam_decisions"]},
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -432,3 +481,218 @@ class ModerationSettingsAdmin(admin.ModelAdmin):
         if row is not None and self.has_view_or_change_permission(request):
             return redirect("admin:comments_moderationsettings_change", row.pk)
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """The Review queue: commenters' requests to look again at a decision. A review is
+    decided by a moderator other than the one who took the decision (`Review.decide`)."""
+
+    list_display = ["requested_at", "comment_link", "decision_label", "outcome", "decided_by"]
+    list_filter = ["outcome"]
+    list_select_related = ["comment", "decision", "decision__actor", "decided_by"]
+    readonly_fields = [
+        "comment_link",
+        "decision_label",
+        "reasons",
+        "requested_at",
+        "outcome",
+        "decided_at",
+        "decided_by",
+        "note",
+    ]
+    fields = readonly_fields
+    actions = ["uphold", "overturn"]
+    ordering = ["outcome", "requested_at"]
+
+    def has_view_permission(self, request, obj=None):
+        return moderates_comments(request.user)
+
+    def has_moderate_permission(self, request):
+        return moderates_comments(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        reviews = super().get_queryset(request)
+        return reviews.filter(comment__in=Comment.objects.moderatable_by(request.user))
+
+    @admin.display(description="Comment")
+    def comment_link(self, review):
+        url = reverse("admin:comments_comment_change", args=[review.comment_id])
+        return format_html('<a href="{}">{}</a>', url, Truncator(review.comment.comment).chars(60))
+
+    @admin.display(description="Decision under review")
+    def decision_label(self, review):
+        return f"{review.decision.get_action_display()} by {actor_label(review.decision)}"
+
+    @admin.action(description="Uphold the selected decisions", permissions=["moderate"])
+    def uphold(self, request, queryset):
+        self._decide(request, queryset, Review.Outcome.UPHELD)
+
+    @admin.action(
+        description="Overturn the selected decisions (restore the comments)",
+        permissions=["moderate"],
+    )
+    def overturn(self, request, queryset):
+        self._decide(request, queryset, Review.Outcome.OVERTURNED)
+
+    def _decide(self, request, queryset, outcome):
+        done, refused = 0, []
+        for review in queryset.select_related("comment", "decision"):
+            problem = review.why_not_decidable_by(request.user)
+            if problem:
+                refused.append(problem)
+                continue
+            moderation_services.decide_review(review, outcome, by=request.user)
+            done += 1
+        if done:
+            self.message_user(request, f"Decided {counted(done, 'review')}.", messages.SUCCESS)
+        for problem in sorted(set(refused)):
+            self.message_user(request, f"Not decided: {problem}", messages.WARNING)
+
+
+class OpenComplaintFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("closed", "Closed")]
+
+    def queryset(self, request, queryset):
+        open_states = DefamationComplaint.OPEN
+        if self.value() == "open":
+            return queryset.filter(status__in=open_states)
+        if self.value() == "closed":
+            return queryset.exclude(status__in=open_states)
+        return queryset
+
+
+@admin.register(DefamationComplaint)
+class DefamationComplaintAdmin(admin.ModelAdmin):
+    """Notices of complaint under s.5 of the Defamation Act 2013 and the Defamation
+    (Operators of Websites) Regulations 2013 (SI 2013/3028), each with its clock. The site
+    sends the poster the notice on receipt and removes the comment when the poster's
+    deadline passes without an answer (`manage.py complaint_deadlines`); see
+    comments/defamation.py for each step and its source. Moderators of every post only."""
+
+    list_display = ["received_at", "name", "comment_link", "status", "clock"]
+    list_filter = [OpenComplaintFilter, "status"]
+    list_select_related = ["comment"]
+    actions = ["remove_comments"]
+    readonly_fields = [
+        "comment_link",
+        "clock",
+        "name",
+        "email",
+        "meaning",
+        "why_defamatory",
+        "inaccurate",
+        "cannot_identify_poster",
+        "share_name",
+        "share_email",
+        "received_at",
+        "status",
+        "poster_notified_at",
+        "poster_deadline",
+        "poster_answered_at",
+        "poster_name",
+        "poster_address",
+        "poster_shares_details",
+        "closed_at",
+    ]
+    fieldsets = [
+        (
+            "The clock (SI 2013/3028: reg. 1(3) and the Schedule)",
+            {
+                "fields": [
+                    "status",
+                    "clock",
+                    "received_at",
+                    "poster_notified_at",
+                    "poster_deadline",
+                    "closed_at",
+                ]
+            },
+        ),
+        (
+            "The notice of complaint (Defamation Act 2013 s.5(6); SI 2013/3028 reg. 2)",
+            {
+                "fields": [
+                    "comment_link",
+                    "name",
+                    "email",
+                    "meaning",
+                    "why_defamatory",
+                    "inaccurate",
+                    "cannot_identify_poster",
+                    "share_name",
+                    "share_email",
+                ]
+            },
+        ),
+        (
+            "The poster’s answer",
+            {
+                "fields": [
+                    "poster_answered_at",
+                    "poster_name",
+                    "poster_address",
+                    "poster_shares_details",
+                ]
+            },
+        ),
+    ]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(MODERATE_ANY)
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm(MODERATE_ANY)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Comment")
+    def comment_link(self, complaint):
+        url = reverse("admin:comments_comment_change", args=[complaint.comment_id])
+        return format_html(
+            '<a href="{}">{}</a>', url, Truncator(complaint.comment.comment).chars(60)
+        )
+
+    @admin.display(description="Next step")
+    def clock(self, complaint):
+        step = defamation.next_step(complaint)
+        if step is None:
+            return "Closed"
+        what, due = step
+        when = f"{timezone.localtime(due):%d %b %Y %H:%M}"
+        if defamation.is_overdue(complaint):
+            return format_html(
+                '<strong class="errornote">OVERDUE: {} (was due {})</strong>',
+                what,
+                when,
+            )
+        return f"{what} by {when}"
+
+    @admin.action(description="Remove the comments now", permissions=["moderate"])
+    def remove_comments(self, request, queryset):
+        done = 0
+        for complaint in queryset.select_related("comment"):
+            if complaint.is_open:
+                moderation_services.remove_for_complaint(complaint, by=request.user)
+                done += 1
+        self.message_user(request, f"Removed the comments of {counted(done, 'complaint')}.")

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django_comments.forms import CommentForm as BaseCommentForm
 
-from .models import Comment, HouseRule, display_name
+from .models import Comment, DefamationComplaint, HouseRule, Report, display_name
 
 FORM_EXPIRED = "This form has expired. Please check your comment and post it again."
 
@@ -141,3 +141,141 @@ class RemovalForm(forms.Form):
     note = forms.CharField(
         label="Note for the record (not published)", required=False, max_length=500
     )
+
+
+class ReportForm(forms.Form):
+    """A reader's report of a comment: no account needed; an email only for defamation."""
+
+    reason = forms.ChoiceField(
+        label="What is wrong with this comment?",
+        choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+    )
+    rule = forms.ModelChoiceField(
+        queryset=HouseRule.objects.all(),
+        label="Which house rule?",
+        required=False,
+        empty_label="Choose a rule (if it breaks one)",
+    )
+    explanation = forms.CharField(
+        label="Tell us more (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Up to 1,000 characters. Not published.",
+    )
+    email = forms.EmailField(
+        label="Your email (optional)",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="Only if you would like a moderator to be able to reply. Never published. "
+        "Required if you say the comment may be defamatory.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        reason = cleaned.get("reason")
+        if reason == Report.Reason.HOUSE_RULE and not cleaned.get("rule"):
+            self.add_error("rule", "Choose the house rule the comment breaks.")
+        if reason == Report.Reason.DEFAMATORY and not cleaned.get("email"):
+            self.add_error(
+                "email", "Give an email address: a moderator may need to ask you about it."
+            )
+        return cleaned
+
+
+class ReviewForm(forms.Form):
+    reasons = forms.CharField(
+        label="Why should the decision be looked at again?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Up to 2,000 characters. A different moderator will read it.",
+    )
+
+
+class ComplaintForm(forms.ModelForm):
+    """A notice of complaint with everything s.5(6) of the Defamation Act 2013 and
+    regulation 2 of SI 2013/3028 require (see comments/defamation.py)."""
+
+    class Meta:
+        model = DefamationComplaint
+        fields = [
+            "name",
+            "email",
+            "meaning",
+            "why_defamatory",
+            "inaccurate",
+            "cannot_identify_poster",
+            "share_name",
+            "share_email",
+        ]
+        labels = {
+            "name": "Your full name",
+            "email": "Your email address",
+            "meaning": "What do you understand the comment to mean?",
+            "why_defamatory": "Why is it defamatory of you?",
+            "inaccurate": "Which parts are factually inaccurate, or opinions not supported "
+            "by fact?",
+            "cannot_identify_poster": "I confirm that I do not have enough information about "
+            "the person who posted the comment to bring legal proceedings against them",
+            "share_name": "The person who posted it may be told my name",
+            "share_email": "The person who posted it may be told my email address",
+        }
+        help_texts = {
+            "email": "We write to you here at each step.",
+            "why_defamatory": "For example, how it identifies you and the harm it does to your "
+            "reputation.",
+        }
+        widgets = {
+            "meaning": forms.Textarea(attrs={"rows": 4}),
+            "why_defamatory": forms.Textarea(attrs={"rows": 4}),
+            "inaccurate": forms.Textarea(attrs={"rows": 4}),
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cannot_identify_poster"].required = True
+        self.fields["cannot_identify_poster"].error_messages["required"] = (
+            "The process is for complainants who cannot identify the poster: please confirm "
+            "that you cannot (Defamation Act 2013, s.5(3)(a))."
+        )
+
+
+class PosterResponseForm(forms.Form):
+    """The poster's answer to a notice of complaint (Schedule to SI 2013/3028)."""
+
+    ANSWERS = [
+        ("remove", "I agree to my comment being removed"),
+        ("keep", "I do not want my comment removed"),
+    ]
+    answer = forms.ChoiceField(label="Your answer", choices=ANSWERS, widget=forms.RadioSelect)
+    full_name = forms.CharField(
+        label="Your full name",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    postal_address = forms.CharField(
+        label="Your postal address",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
+    )
+    share_details = forms.BooleanField(
+        label="The complainant may be given my name and postal address", required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("answer") == "keep":
+            for name in ("full_name", "postal_address"):
+                if not cleaned.get(name, "").strip():
+                    self.add_error(
+                        name,
+                        "To keep the comment up you must give your full name and postal "
+                        "address; without them it will be removed.",
+                    )
+        return cleaned

@@ -19,6 +19,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Cast
@@ -120,6 +121,12 @@ class CommentQuerySet(models.QuerySet):
 
     def removed(self):
         return self.filter(is_removed=True, is_spam=False)
+
+    def reported(self):
+        """Comments with reports no moderator has answered yet: the Reported queue."""
+        return self.filter(
+            id__in=ReportCase.objects.filter(closed_at__isnull=True).values("comment_id")
+        )
 
     def visible_to(self, own_ids):
         """Thread comments plus the viewer's own comments still awaiting moderation."""
@@ -255,11 +262,12 @@ class Comment(XtdComment):
         self._change(ModerationEvent.Action.HELD, None, reason, is_public=False, held_reason=reason)
 
     def remove(self, rule, by=None, note=""):
-        """Take the comment down under a house rule; its replies stay in the thread."""
+        """Take the comment down under a house rule (or none, for a defamation complaint's
+        outcome); its replies stay in the thread."""
         self._change(
             ModerationEvent.Action.REMOVED,
             by,
-            note or str(rule),
+            note or (str(rule) if rule else ""),
             is_removed=True,
             removal_rule=rule,
         )
@@ -287,13 +295,28 @@ class Comment(XtdComment):
         )
         return self.is_visible and not was_public
 
+    def last_decision(self):
+        """The moderator's (or rule's) latest decision on this comment: what a review asks
+        about, and what an outcome email reports."""
+        decisions = self.events.filter(action__in=ModerationEvent.DECISIONS)
+        return decisions.order_by("-at", "-pk").first()
+
     def _change(self, action, by, note, **fields):
         with transaction.atomic():
             for name, value in fields.items():
                 setattr(self, name, value)
             self.moderated_at = timezone.now()
             self.save(update_fields=[*fields, "moderated_at", "comment_html"])
-            ModerationEvent.objects.create(comment=self, action=action, actor=by, note=note)
+            rule = fields.get("removal_rule") if action == ModerationEvent.Action.REMOVED else None
+            event = ModerationEvent.objects.create(
+                comment=self, action=action, actor=by, note=note[:500], rule=rule
+            )
+            # A decision settles the reports on the comment: they were answered by it.
+            if action in ModerationEvent.DECISIONS:
+                self.report_cases.filter(closed_at__isnull=True).update(
+                    closed_at=event.at, closed_by=by, outcome=action
+                )
+            return event
 
 
 class ModerationEvent(models.Model):
@@ -307,6 +330,19 @@ class ModerationEvent(models.Model):
         REMOVED = "removed", "Removed"
         SPAM = "spam", "Marked as spam"
         RESTORED = "restored", "Restored"
+        REPORTED = "reported", "Reported by a reader"
+        REPORTS_DISMISSED = "reports_dismissed", "Reports dismissed"
+        REVIEW_REQUESTED = "review_requested", "Review requested"
+        REVIEW_UPHELD = "review_upheld", "Review: decision upheld"
+        REVIEW_OVERTURNED = "review_overturned", "Review: decision overturned"
+        COMPLAINT_RECEIVED = "complaint", "Defamation complaint received"
+        POSTER_NOTIFIED = "poster_notified", "Poster sent the notice of complaint"
+        POSTER_RESPONDED = "poster_responded", "Poster answered the complaint"
+        COMPLAINT_CLOSED = "complaint_closed", "Defamation complaint closed"
+
+    # What a moderator (or a discussion rule) decides about a comment: a review can ask
+    # for these to be looked at again (a hold is not a decision: the comment waits).
+    DECISIONS = (Action.APPROVED, Action.REMOVED, Action.SPAM, Action.RESTORED)
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -318,10 +354,19 @@ class ModerationEvent(models.Model):
         related_name="+",
     )
     note = models.CharField(max_length=500, blank=True)
+    rule = models.ForeignKey(
+        HouseRule,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The house rule a removal cited (the public record counts removals by rule).",
+    )
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["action", "at"], name="event_action_at_idx")]
 
     def __str__(self):
         who = self.actor or "automatic rule"
@@ -354,6 +399,18 @@ class ModerationSettings(models.Model):
         null=True,
         blank=True,
         help_text="Leave blank to keep comments open.",
+    )
+    hold_after_reports = models.PositiveSmallIntegerField(
+        "hold a public comment once this many different readers report it",
+        null=True,
+        blank=True,
+        help_text="Leave blank (the default) to leave reported comments up until a "
+        "moderator decides.",
+    )
+    email_spam_decisions = models.BooleanField(
+        "tell commenters when their comment is marked as spam",
+        default=False,
+        help_text="Off by default: spammers gain nothing from hearing they were caught.",
     )
 
     class Meta:
@@ -405,3 +462,199 @@ class PostLike(models.Model):
 
     def __str__(self):
         return f"Like of {self.post_id}"
+
+
+# Reports, reviews and defamation complaints: the public's side of moderation.
+
+
+class ReportCase(models.Model):
+    """Every open report of one comment, gathered for one decision (the Reported queue).
+
+    A moderator's decision on the comment (approve, remove, spam, restore) closes the case;
+    "dismiss" closes it leaving the comment as it is. A later report opens a new case.
+    """
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="report_cases")
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment"], condition=Q(closed_at__isnull=True), name="one_open_case"
+            )
+        ]
+        indexes = [models.Index(fields=["closed_at", "opened_at"], name="case_open_idx")]
+
+    def __str__(self):
+        return f"Reports of comment {self.comment_id}"
+
+    @property
+    def is_open(self):
+        return self.closed_at is None
+
+
+class Report(models.Model):
+    """One reader's report of a comment. The reporter's email is for a moderator's reply
+    only: it is never shown publicly, and `reporter_key` (a keyed hash of their email or
+    connection) tells distinct reporters apart without keeping their address twice."""
+
+    class Reason(models.TextChoices):
+        HOUSE_RULE = "rule", "It breaks a house rule"
+        SPAM = "spam", "It is spam"
+        PERSONAL = "personal", "It gives someone’s personal information"
+        DEFAMATORY = "defamatory", "It may be defamatory"
+        OTHER = "other", "Something else"
+
+    case = models.ForeignKey(ReportCase, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    rule = models.ForeignKey(HouseRule, null=True, blank=True, on_delete=models.SET_NULL)
+    explanation = models.TextField(blank=True, max_length=1000)
+    email = models.EmailField(blank=True)
+    reporter_key = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.created_at:%d %b %Y})"
+
+
+class Review(models.Model):
+    """A commenter's request to look again at a decision on their comment (an appeal).
+
+    It is decided by a moderator other than the one who took the decision, who may
+    moderate the comment (an Author only on their own posts): `Review.decide()` enforces it.
+    """
+
+    class Outcome(models.TextChoices):
+        WAITING = "waiting", "Waiting for a moderator"
+        UPHELD = "upheld", "Decision upheld"
+        OVERTURNED = "overturned", "Decision overturned"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reviews")
+    decision = models.ForeignKey(
+        ModerationEvent,
+        on_delete=models.CASCADE,
+        related_name="reviews",
+        help_text="The decision the commenter asks to be looked at again.",
+    )
+    reasons = models.TextField(max_length=2000)
+    requested_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.WAITING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField("note to the commenter", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+        constraints = [models.UniqueConstraint(fields=["decision"], name="one_review_per_decision")]
+
+    def __str__(self):
+        return f"Review of comment {self.comment_id}"
+
+    @property
+    def is_waiting(self):
+        return self.outcome == self.Outcome.WAITING
+
+    def why_not_decidable_by(self, user):
+        """Why `user` may not decide this review, or "" when they may."""
+        if not self.is_waiting:
+            return "This review has already been decided."
+        if not self.comment.is_moderatable_by(user):
+            return "You may not moderate this comment."
+        if self.decision.actor_id == user.pk:
+            return "You took the decision under review: another moderator must review it."
+        return ""
+
+    def decide(self, outcome, by, note=""):
+        """Record the review's outcome. Overturning undoes the decision (`restore` for a
+        removal or spam verdict); the caller (`moderation_services.decide_review`) tells the
+        commenter."""
+        problem = self.why_not_decidable_by(by)
+        if problem:
+            raise PermissionDenied(problem)
+        with transaction.atomic():
+            self.outcome, self.decided_at, self.decided_by, self.note = (
+                outcome,
+                timezone.now(),
+                by,
+                note,
+            )
+            self.save()
+            action = (
+                ModerationEvent.Action.REVIEW_UPHELD
+                if outcome == self.Outcome.UPHELD
+                else ModerationEvent.Action.REVIEW_OVERTURNED
+            )
+            ModerationEvent.objects.create(comment=self.comment, action=action, actor=by, note=note)
+
+
+class DefamationComplaint(models.Model):
+    """A notice of complaint under s.5 of the Defamation Act 2013 and the Defamation
+    (Operators of Websites) Regulations 2013 (SI 2013/3028); `comments/defamation.py` holds
+    the steps and their clocks, with the provisions they come from."""
+
+    class Status(models.TextChoices):
+        NOTICE_DUE = "notice_due", "Poster to be notified"
+        AWAITING_POSTER = "awaiting_poster", "Waiting for the poster’s answer"
+        REMOVED = "removed", "Closed: comment removed"
+        KEPT = "kept", "Closed: poster stands by the comment"
+
+    OPEN = (Status.NOTICE_DUE, Status.AWAITING_POSTER)
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="complaints")
+    # Section 5(6)(a)-(c) and regulation 2 of SI 2013/3028.
+    name = models.CharField("complainant’s name", max_length=200)
+    email = models.EmailField("complainant’s email")
+    meaning = models.TextField("meaning the complainant gives the comment", max_length=3000)
+    why_defamatory = models.TextField("why it is defamatory of the complainant", max_length=3000)
+    inaccurate = models.TextField(
+        "what is factually inaccurate, or opinion not supported by fact", max_length=3000
+    )
+    cannot_identify_poster = models.BooleanField(
+        "complainant lacks enough information about the poster to sue them"
+    )
+    share_name = models.BooleanField("poster may be told the complainant’s name", default=False)
+    share_email = models.BooleanField("poster may be told the complainant’s email", default=False)
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=20,
+        choices=Status.choices,
+        default=Status.NOTICE_DUE,
+        help_text="The poster must be sent the notice within 48 hours of its receipt, leaving "
+        "out weekends and bank holidays (SI 2013/3028, reg. 1(3) and the Schedule).",
+    )
+    poster_notified_at = models.DateTimeField(null=True, blank=True)
+    poster_deadline = models.DateTimeField(
+        "poster’s deadline to answer",
+        null=True,
+        blank=True,
+        help_text="Midnight at the end of the fifth day after the notice was sent (Schedule "
+        "to SI 2013/3028). Without an answer, or with a refusal lacking a full name and "
+        "postal address, the comment must be removed within 48 hours of this.",
+    )
+    poster_answered_at = models.DateTimeField(null=True, blank=True)
+    poster_name = models.CharField(max_length=200, blank=True)
+    poster_address = models.TextField(max_length=1000, blank=True)
+    poster_shares_details = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at"]
+        permissions = [("handle_complaint", "Can handle defamation complaints")]
+
+    def __str__(self):
+        return f"Complaint by {self.name} about comment {self.comment_id}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN

@@ -41,6 +41,7 @@ class _Urls:
     def __init__(self):
         self.permalink = reverse("comments:permalink", kwargs={"pk": 1}).removesuffix("1/")
         self.reply = reverse("comments:reply", kwargs={"pk": 1}).removesuffix("1/")
+        self.report = reverse("comments:report", kwargs={"pk": 1}).removesuffix("1/")
         self.house_rules = reverse("house-rules")
 
 
@@ -71,11 +72,19 @@ def _render(node, out, urls, author_user_id, discussion_open):
                 " Only you can see it for now.</p>\n"
             )
         out.append(f'    <div class="comment-text">{c.comment_html}</div>\n')
+        actions = []
         if discussion_open and c.is_visible:
-            out.append(
-                f'    <p class="comment-reply"><a href="{urls.reply}{pk}/" data-reply-to="{pk}">'
-                f'Reply<span class="visually-hidden"> to {escape(c.name)}</span></a></p>\n'
+            actions.append(
+                f'<a href="{urls.reply}{pk}/" data-reply-to="{pk}">'
+                f'Reply<span class="visually-hidden"> to {escape(c.name)}</span></a>'
             )
+        if c.is_visible:
+            actions.append(
+                f'<a class="comment-report-link" href="{urls.report}{pk}/" rel="nofollow">'
+                f'Report<span class="visually-hidden"> the comment by {escape(c.name)}</span></a>'
+            )
+        if actions:
+            out.append(f'    <p class="comment-reply">{" ".join(actions)}</p>\n')
     out.append("  </article>\n")
     if node.children:
         out.append('  <ol class="comment-children">\n')
@@ -113,7 +122,7 @@ def _removed(c, urls):
     date = f" on {when.day} {MONTHS[when.month - 1]} {when.year}" if when else ""
     rule = c.removal_rule
     cited = (
-        f' under <a href="{urls.house_rules}">house rule {rule.number}</a>'
+        f' under <a href="{urls.house_rules}#rule-{rule.number}">house rule {rule.number}</a>'
         f" ({escape(rule.title.lower())})"
         if rule is not None
         else ""

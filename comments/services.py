@@ -23,12 +23,13 @@ from core.site import site_url
 from posts.models import Post
 
 from . import moderation
-from .models import Comment, ModerationEvent, PostLike
+from .models import Comment, ModerationEvent, ModerationSettings, PostLike
 from .moderation import Verdict
 
 log = logging.getLogger(__name__)
 
 CONFIRM_SALT = "barnetblog.comments.confirm"
+REVIEW_SALT = "barnetblog.comments.review"
 UNSUBSCRIBE_SALT = "barnetblog.comments.unsubscribe"
 
 
@@ -172,11 +173,32 @@ def apply_rules(comment):
 
 
 def approve(comment, by, note=""):
-    """A moderator approves a comment; followers hear of it once it is public."""
+    """A moderator approves a comment; followers hear of it once it is public, and the
+    commenter hears that their held comment is published."""
     with transaction.atomic():
+        was_held = comment.queue == "pending"
         became_public = comment.approve(by=by, note=note)
         if became_public:
             transaction.on_commit(lambda: notify_followers(comment))
+        if was_held:
+            _tell_outcome(comment)
+
+
+def remove(comment, rule, by, note=""):
+    """A moderator removes a comment under a house rule; the commenter is told why, with a
+    link to ask for a review."""
+    with transaction.atomic():
+        comment.remove(rule, by=by, note=note)
+        _tell_outcome(comment)
+
+
+def mark_spam(comment, by, note=""):
+    """A moderator marks a comment as spam; the commenter hears only if the discussion
+    settings say so (off by default)."""
+    with transaction.atomic():
+        comment.mark_spam(by=by, note=note)
+        if ModerationSettings.current().email_spam_decisions:
+            _tell_outcome(comment)
 
 
 def restore(comment, by, note=""):
@@ -184,6 +206,12 @@ def restore(comment, by, note=""):
     with transaction.atomic():
         if comment.restore(by=by, note=note):
             transaction.on_commit(lambda: notify_followers(comment))
+
+
+def _tell_outcome(comment):
+    event = comment.last_decision()
+    if comment.user_email and event is not None:
+        transaction.on_commit(lambda: notify_outcome(comment, event))
 
 
 # Confirmation of anonymous comments
@@ -243,7 +271,8 @@ def unsubscribe(email, post):
 
 
 def _send(subject, template, context, to, headers=None):
-    """Send one plain-text message; runs after commit, so a failure is logged, never raised."""
+    """Send one plain-text message; runs after commit, so a failure is logged, never raised.
+    Returns whether it was sent."""
     try:
         body = render_to_string(
             template, {**context, "site_url": site_url(), "SITE_NAME": settings.SITE_NAME}
@@ -257,6 +286,8 @@ def _send(subject, template, context, to, headers=None):
         ).send()
     except Exception:  # a mail server problem must not break the site
         log.exception("Could not send %r to %s", subject, to)
+        return False
+    return True
 
 
 def send_confirmation_request(comment):
@@ -329,3 +360,51 @@ def notify_followers(comment):
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
         )
+
+
+def review_token(event):
+    return signing.dumps({"d": event.pk}, salt=REVIEW_SALT)
+
+
+def review_max_age():
+    return getattr(settings, "COMMENT_REVIEW_MAX_AGE", 30 * 24 * 3600)
+
+
+def decision_from_review_token(token):
+    """The decision a review link names; raises signing.BadSignature (or SignatureExpired)
+    for a bad or old link, ModerationEvent.DoesNotExist when the decision is gone."""
+    data = signing.loads(token, salt=REVIEW_SALT, max_age=review_max_age())
+    if not isinstance(data, dict) or not isinstance(data.get("d"), int):
+        raise signing.BadSignature("Not a review token.")
+    return ModerationEvent.objects.select_related("comment", "rule", "actor").get(pk=data["d"])
+
+
+def notify_outcome(comment, event):
+    """Tell the commenter what happened to their comment, under which rule and why, and
+    (for a removal or spam verdict) how to ask for a review."""
+    post = comment.content_object
+    reviewable = event.action in (ModerationEvent.Action.REMOVED, ModerationEvent.Action.SPAM)
+    outcome = {
+        ModerationEvent.Action.APPROVED: "has been approved and is now published",
+        ModerationEvent.Action.REMOVED: "has been removed by a moderator",
+        ModerationEvent.Action.SPAM: "has been marked as spam and is not published",
+    }.get(event.action, "has been moderated")
+    note = event.note if event.rule is None or event.note != str(event.rule) else ""
+    _send(
+        f"Your comment on “{post.plain_title}”",
+        "comments/email/outcome.txt",
+        {
+            "comment": comment,
+            "post": post,
+            "outcome": outcome,
+            "rule": event.rule,
+            "note": note,
+            "review_url": (
+                reverse("comments:review", kwargs={"token": review_token(event)})
+                if reviewable
+                else ""
+            ),
+            "review_days": review_max_age() // 86400,
+        },
+        [comment.user_email],
+    )

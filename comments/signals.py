@@ -10,9 +10,10 @@ from django.utils import timezone
 from core import pagecache
 from posts.models import Post
 
-from .models import Comment, HouseRule, ModerationSettings, PostLike
+from .models import Comment, HouseRule, ModerationSettings, PostLike, Report, Review
 
-for model in (PostLike, HouseRule, ModerationSettings):
+# Reports and reviews are counted on the public moderation record (/moderation/).
+for model in (PostLike, HouseRule, ModerationSettings, Report, Review):
     post_save.connect(pagecache.invalidate, sender=model, dispatch_uid=f"pages-save-{model}")
     post_delete.connect(pagecache.invalidate, sender=model, dispatch_uid=f"pages-del-{model}")
 post_delete.connect(pagecache.invalidate, sender=Comment, dispatch_uid="pages-del-comment")
@@ -40,3 +41,12 @@ def next_discussion_closing():
         .aggregate(oldest=Min("published_at"))["oldest"]
     )
     return None if oldest_open is None else oldest_open + datetime.timedelta(days=days)
+
+
+@pagecache.register_deadline
+def next_month():
+    """The public moderation record shows the last twelve months: a new one begins with no
+    write."""
+    local = timezone.localtime()
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return datetime.datetime(year, month, 1, tzinfo=timezone.get_current_timezone())

@@ -10,6 +10,7 @@ from django.core import signing
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -19,9 +20,9 @@ from core.csrf import same_origin_or_token
 from core.ratelimit import over_limit
 from posts.models import Post
 
-from . import services, threads
-from .forms import CommentForm
-from .models import Comment, HouseRule, comments_open
+from . import moderation_services, services, threads
+from .forms import CommentForm, ComplaintForm, PosterResponseForm, ReportForm, ReviewForm
+from .models import Comment, DefamationComplaint, HouseRule, ModerationEvent, comments_open
 
 OWN_COMMENTS_COOKIE = "bb_comments"
 REMEMBER_COOKIE = "bb_commenter"
@@ -278,3 +279,205 @@ def like(request, post_pk):
         _set_cookie(response, VISITOR_COOKIE, visitor, COOKIE_AGE)
     services.set_like(post, liked=liked, visitor=visitor)
     return response
+
+
+# Reports, reviews, defamation complaints and the public record (comments/moderation_services)
+
+REPORTS_PER_MINUTE = 5
+REVIEWS_PER_MINUTE = 5
+COMPLAINTS_PER_MINUTE = 3
+
+
+def _public_comment(pk):
+    """A comment the public can read, on a published post; anything else is a 404."""
+    comment = get_object_or_404(Comment.objects.public().select_related(None), id=pk)
+    post = comment.content_object
+    if post is None or not isinstance(post, Post) or not post.is_published():
+        raise Http404("No such comment.")
+    return comment, post
+
+
+def report(request, pk):
+    """The report form for one public comment (a plain page, shared by the page cache)."""
+    comment, post = _public_comment(pk)
+    return _report_page(request, comment, post, ReportForm())
+
+
+@require_POST
+@same_origin_or_token
+def report_submit(request, pk):
+    if over_limit("reports", services.client_ip(request), REPORTS_PER_MINUTE):
+        return _too_many(request, "Too many reports from your connection just now.")
+    comment, post = _public_comment(pk)
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return _report_page(request, comment, post, form, status=400)
+    moderation_services.report(comment, ip=services.client_ip(request), **form.cleaned_data)
+    return TemplateResponse(request, "comments/reported.html", {"comment": comment, "post": post})
+
+
+def _report_page(request, comment, post, form, status=200):
+    context = {"comment": comment, "post": post, "form": form}
+    return TemplateResponse(request, "comments/report.html", context, status=status)
+
+
+def complain(request, pk):
+    """The defamation complaint form (a notice of complaint: see comments/defamation.py)."""
+    comment, post = _public_comment(pk)
+    return _complaint_page(request, comment, post, ComplaintForm())
+
+
+@require_POST
+@same_origin_or_token
+def complain_submit(request, pk):
+    if over_limit("complaints", services.client_ip(request), COMPLAINTS_PER_MINUTE):
+        return _too_many(request, "Too many complaints from your connection just now.")
+    comment, post = _public_comment(pk)
+    form = ComplaintForm(request.POST)
+    if not form.is_valid():
+        return _complaint_page(request, comment, post, form, status=400)
+    complaint = moderation_services.receive_complaint(comment, form)
+    return TemplateResponse(
+        request, "comments/complained.html", {"complaint": complaint, "post": post}
+    )
+
+
+def _complaint_page(request, comment, post, form, status=200):
+    context = {"comment": comment, "post": post, "form": form}
+    return TemplateResponse(request, "comments/complain.html", context, status=status)
+
+
+@never_cache
+def review(request, token):
+    """The commenter's request for a review of a decision (a signed, time-limited link)."""
+    if request.method == "POST" and over_limit(
+        "reviews", services.client_ip(request), REVIEWS_PER_MINUTE
+    ):
+        return _too_many(request, "Too many requests from your connection just now.")
+    try:
+        event = services.decision_from_review_token(token)
+    except signing.SignatureExpired:
+        return _link_problem(request, "This review link has expired.", status=410)
+    except (signing.BadSignature, ValueError, KeyError):
+        return _link_problem(request, "This review link is not valid.", status=400)
+    except ModerationEvent.DoesNotExist:
+        return _link_problem(request, "This decision is no longer on record.", status=410)
+    existing = event.reviews.first()
+    problem = "" if existing else moderation_services.why_not_reviewable(event)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and not existing and not problem:
+        if form.is_valid():
+            existing = moderation_services.request_review(event, form.cleaned_data["reasons"])
+        else:
+            status = 400
+    context = {
+        "event": event,
+        "comment": event.comment,
+        "form": form,
+        "review": existing,
+        "problem": problem,
+    }
+    return TemplateResponse(request, "comments/review.html", context, status=status)
+
+
+@never_cache
+def respond(request, token):
+    """The poster's answer to a notice of complaint, until their deadline (Schedule to
+    SI 2013/3028: midnight at the end of the fifth day after the notice was sent)."""
+    if request.method == "POST" and over_limit(
+        "responses", services.client_ip(request), REVIEWS_PER_MINUTE
+    ):
+        return _too_many(request, "Too many answers from your connection just now.")
+    try:
+        complaint = moderation_services.complaint_from_response_token(token)
+    except (signing.BadSignature, ValueError, KeyError):
+        return _link_problem(request, "This link is not valid.", status=400)
+    except DefamationComplaint.DoesNotExist:
+        return _link_problem(request, "This complaint is no longer on record.", status=410)
+    waiting = complaint.status == DefamationComplaint.Status.AWAITING_POSTER
+    if waiting and timezone.now() >= complaint.poster_deadline:
+        return _link_problem(request, "The time to answer this complaint has passed.", status=410)
+    form = PosterResponseForm(request.POST if request.method == "POST" and waiting else None)
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            moderation_services.poster_answers(
+                complaint,
+                **{
+                    "answer": form.cleaned_data["answer"],
+                    "full_name": form.cleaned_data["full_name"],
+                    "postal_address": form.cleaned_data["postal_address"],
+                    "share_details": form.cleaned_data["share_details"],
+                },
+            )
+            complaint.refresh_from_db()
+            waiting = False
+        else:
+            status = 400
+    context = {
+        "complaint": complaint,
+        "comment": complaint.comment,
+        "form": form,
+        "waiting": waiting,
+    }
+    return TemplateResponse(request, "comments/respond.html", context, status=status)
+
+
+CHART = {"width": 640, "height": 240, "left": 40, "bottom": 40, "top": 16}
+SERIES = [
+    ("published", "Published", "#2e7d32"),
+    ("held", "Held", "#8d6e00"),
+    ("removed", "Removed", "#b71c1c"),
+    ("spam", "Spam", "#4a4a4a"),
+]
+
+
+def moderation_record(request):
+    """The public moderation record: monthly figures as an SVG chart and a table."""
+    rows = moderation_services.public_record()
+    return TemplateResponse(
+        request,
+        "comments/moderation_record.html",
+        {
+            "rows": rows,
+            "chart": _chart(rows),
+            "series": SERIES,
+            "rules": HouseRule.objects.all(),
+        },
+    )
+
+
+def _chart(rows):
+    """Bars for each month's published/held/removed/spam, worked out here so the template
+    only places them (no JavaScript, no library)."""
+    c = CHART
+    plot_w = c["width"] - c["left"] - 8
+    plot_h = c["height"] - c["bottom"] - c["top"]
+    peak = max([1, *(row[key] for row in rows for key, _, _ in SERIES)])
+    group = plot_w / max(1, len(rows))
+    bar = group * 0.8 / len(SERIES)
+    bars, labels = [], []
+    for i, row in enumerate(rows):
+        x0 = c["left"] + i * group + group * 0.1
+        for j, (key, label, colour) in enumerate(SERIES):
+            h = plot_h * row[key] / peak
+            bars.append(
+                {
+                    "x": round(x0 + j * bar, 1),
+                    "y": round(c["top"] + plot_h - h, 1),
+                    "w": round(bar, 1),
+                    "h": round(h, 1),
+                    "colour": colour,
+                    "title": f"{row['start']:%B %Y}: {row[key]} {label.lower()}",
+                }
+            )
+        labels.append({"x": round(x0 + group * 0.4, 1), "text": f"{row['start']:%b}"})
+    return {
+        **c,
+        "bars": bars,
+        "labels": labels,
+        "peak": peak,
+        "axis_y": c["top"] + plot_h,
+        "right": c["width"] - 8,
+    }

@@ -178,7 +178,11 @@ def test_approving_a_held_comment_emails_the_posts_followers(
     with django_capture_on_commit_callbacks(execute=True):
         act(admin_client, "approve_comments", [held])
 
-    assert [message.to for message in mail.outbox] == [["follower@example.org"]]
+    # The followers, then (issue 11) the commenter, told of the outcome.
+    assert [message.to for message in mail.outbox] == [
+        ["follower@example.org"],
+        ["held@example.org"],
+    ]
     message = mail.outbox[0]
     assert post.title in message.subject
     assert held.comment in message.body

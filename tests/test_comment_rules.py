@@ -437,8 +437,10 @@ def test_a_held_comment_approved_later_notifies_followers(
     comment = Comment.objects.get(comment="Held, then approved.")
     with django_capture_on_commit_callbacks(execute=True):
         services.approve(comment, by=moderator)
-    assert [m.to for m in mail.outbox] == [["follower@example.net"]]
+    # The followers hear of it, and (issue 11) so does the commenter, of the outcome.
+    assert [m.to for m in mail.outbox] == [["follower@example.net"], ["jane.resident@example.net"]]
     assert "Held, then approved." in mail.outbox[0].body
+    assert "has been approved and is now published" in mail.outbox[1].body
     assert "Held, then approved." in public_page(post)
     assert comment.events.filter(action=ModerationEvent.Action.APPROVED, actor=moderator).exists()
 
