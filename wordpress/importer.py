@@ -13,6 +13,7 @@ makes the import idempotent and lets old WordPress addresses redirect.
 
 import contextlib
 import datetime
+import inspect
 import ipaddress
 import re
 import zoneinfo
@@ -29,7 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.text import slugify
@@ -142,14 +143,14 @@ class _Importer:
         self.author_ids = {}  # WordPress author id -> Author
         self.categories = {}  # WordPress slug -> Category
         self.tags = {}
-        self.posts = {}  # WordPress post id -> Post (this run and earlier ones)
+        self.posts = {}  # WordPress post id -> our post's pk (this run and earlier ones)
         self.pages = {}  # WordPress page id -> (path, parent id)
         self.attachments = {}  # WordPress attachment id -> Image
         self.attachment_parents = {}  # WordPress attachment id -> WordPress post id
         self.files = {}  # upload path -> Image, or None when it could not be imported
-        self.later_images = []  # (Post, WordPress attachment id) for featured images
+        self.later_images = []  # (WordPress post id, attachment id) for featured images
         self.later_documents = []  # (attachment item, WordPress parent id)
-        self.later_galleries = []  # (Post, [ids or None])
+        self.later_galleries = []  # (WordPress post id, [[ids] or None])
         self.types = {}
         self.old_ips = 0
         self.later_pages = []  # pages whose parent page comes later in the file
@@ -181,6 +182,7 @@ class _Importer:
                 self.report.count("ignored", f"{fields.get('wp:term_taxonomy', 'custom')} terms")
             else:
                 self.item(fields)
+                _collapse_commit_hooks()
         self.finish()
 
     def start(self, site):
@@ -214,21 +216,23 @@ class _Importer:
                 f"{self.old_ips} IP address(es) older than the retention period "
                 f"({settings.COMMENT_IP_RETENTION_DAYS} days) were left out",
             )
-        for post, wp_id in self.later_images:
+        # Only ids are held while reading (memory stays flat); the posts are fetched here.
+        for post_wp_id, wp_id in self.later_images:
             image = self.attachments.get(wp_id)
             if image is not None:
-                post.image, post.image_alt = image, image.alt_text
-                post.save(update_fields=["image", "image_alt", "updated_at"])
+                Post.objects.filter(pk=self.posts[post_wp_id]).update(
+                    image=image, image_alt=image.alt_text
+                )
             else:
-                self.report.note("post", self.wp_id_of(post), f"featured image {wp_id} not found")
+                self.report.note("post", post_wp_id, f"featured image {wp_id} not found")
         for item, parent_id in self.later_documents:
             self.document(item, self.posts.get(parent_id))
-        for post, galleries in self.later_galleries:
+        for post_wp_id, galleries in self.later_galleries:
+            post = Post.objects.get(pk=self.posts[post_wp_id])
             body = post.body
             for index, ids in enumerate(galleries):
                 if ids is None:  # [gallery] alone: the pictures attached to the post
-                    wp_id = self.wp_id_of(post)
-                    ids = [a for a, p in self.attachment_parents.items() if p == wp_id]
+                    ids = [a for a, p in self.attachment_parents.items() if p == post_wp_id]
                 found = [self.attachments[i] for i in ids if self.attachments.get(i)]
                 figures = "".join(
                     f'<figure><img src="{image.default_url}" alt="{_attr(image.alt_text)}">'
@@ -236,15 +240,10 @@ class _Importer:
                     for image in found
                 )
                 if len(found) < len(ids) or not ids:
-                    self.report.note(
-                        "post", self.wp_id_of(post), "a gallery's pictures were not all found"
-                    )
+                    self.report.note("post", post_wp_id, "a gallery's pictures were not all found")
                 body = body.replace(content.gallery_marker(index), figures)
             post.body = body
             post.save()
-
-    def wp_id_of(self, post):
-        return next((k for k, v in self.posts.items() if v.pk == post.pk), "?")
 
     # Mapping rows
 
@@ -377,7 +376,7 @@ class _Importer:
         status = item.get("wp:status", "publish")
         existing = self.mapped(Kind.POST, wp_id)
         if existing is not None:
-            self.posts[wp_id] = existing
+            self.posts[wp_id] = existing.pk
             self.report.count("post", "already imported")
             self.comments(item, existing)
             return
@@ -431,15 +430,15 @@ class _Importer:
         self.add_terms(post, item, wp_id)
         thumbnail = item["postmeta"].get("_thumbnail_id", "").strip()
         if thumbnail:
-            self.later_images.append((post, thumbnail))
+            self.later_images.append((wp_id, thumbnail))
         if converted.galleries:
-            self.later_galleries.append((post, converted.galleries))
-        self.posts[wp_id] = post
+            self.later_galleries.append((wp_id, converted.galleries))
+        self.posts[wp_id] = post.pk
         self.record(
             Kind.POST, wp_id, post, guid=item.get("guid", ""), legacy_path=_path(item.get("link"))
         )
         self.report.count("post", state)
-        self.comments(item, post)
+        self.comments(item, post, fresh=True)
 
     def unique_post_slug(self, wanted, published_at):
         if published_at is None:
@@ -569,10 +568,10 @@ class _Importer:
         self.report.count("attachment", "skipped")
         self.report.note("attachment", wp_id, f"not a picture or a document we keep: {url}")
 
-    def document(self, item, post):
+    def document(self, item, post_pk):
         wp_id = item.get("wp:post_id", "")
         url = item.get("wp:attachment_url") or item.get("guid", "")
-        if post is None:
+        if post_pk is None:
             self.report.count("attachment", "skipped")
             self.report.note("attachment", wp_id, "a document attached to no imported post")
             return
@@ -587,7 +586,7 @@ class _Importer:
                 self.report.note("attachment", wp_id, f"{path.name} is not a real {extension}")
                 return
             handle.seek(0)
-            attachment = Attachment(post=post, title=_one_line(item.get("title", ""))[:200])
+            attachment = Attachment(post_id=post_pk, title=_one_line(item.get("title", ""))[:200])
             attachment.file.save(path.name, File(handle), save=False)
         self.written.append(attachment.file.name)
         attachment.save()
@@ -665,7 +664,7 @@ class _Importer:
 
     # Comments
 
-    def comments(self, item, post):
+    def comments(self, item, post, fresh=False):
         wp_comments = {}
         for fields in item["comments"]:
             # Keyed by post too: hand-made exports reuse comment ids across posts.
@@ -681,7 +680,7 @@ class _Importer:
         if not wp_comments:
             return
         made = {}  # WordPress comment id -> Comment
-        for wp_id in wp_comments:
+        for wp_id in [] if fresh else wp_comments:  # a post made just now has none yet
             existing = self.mapped(Kind.COMMENT, wp_id)
             if existing is not None:
                 made[wp_id] = existing
@@ -789,6 +788,22 @@ class _Importer:
             return None
         mapped = getattr(address, "ipv4_mapped", None)
         return str(mapped or address)
+
+
+def _collapse_commit_hooks():
+    """Keep one of each argument-free after-commit hook (the page cache's "start a new
+    generation" is queued by every save): a 100,000-comment import would otherwise queue
+    hundreds of thousands of identical calls, and run them all at commit."""
+    seen = set()
+    kept = []
+    for entry in connection.run_on_commit:
+        callback = entry[1]
+        if inspect.isfunction(callback):
+            if callback in seen:
+                continue
+            seen.add(callback)
+        kept.append(entry)
+    connection.run_on_commit[:] = kept
 
 
 def _url_taken(url):
