@@ -178,6 +178,12 @@ class CommentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    def get_object(self, request, object_id, from_field=None):
+        # An id no comment can have (a word, 30 digits) is no comment, not a database error.
+        if not (str(object_id).isascii() and str(object_id).isdigit() and len(object_id) < 19):
+            return None
+        return super().get_object(request, object_id, from_field)
+
     def get_queryset(self, request):
         comments = super().get_queryset(request).prefetch_related("content_object")
         return comments.moderatable_by(request.user)

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django_comments.forms import CommentForm as BaseCommentForm
 
+from core import sanitiser
+
 from .models import Comment, DefamationComplaint, HouseRule, Report, display_name
 
 FORM_EXPIRED = "This form has expired. Please check your comment and post it again."
@@ -55,6 +57,17 @@ class CommentForm(BaseCommentForm):
                 self.fields[name].widget = forms.HiddenInput()
             self.fields["remember"].widget = forms.HiddenInput()
 
+    def _refuse_invisible_controls(self, cleaned):
+        for name in ("name", "email", "url", "comment"):
+            value = cleaned.get(name)
+            if isinstance(value, str) and sanitiser.has_invisible_controls(value):
+                self.add_error(
+                    name,
+                    "This contains invisible control or text-direction characters, which can "
+                    "make text display differently from what was typed. Please remove them "
+                    "(retyping it usually does).",
+                )
+
     # The security fields are hidden: their errors must make sense to the resident.
     def clean_security_hash(self):
         try:
@@ -90,6 +103,7 @@ class CommentForm(BaseCommentForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._refuse_invisible_controls(cleaned)
         # The security hash signs the submitted object; it must be the post being answered.
         target = self.target_object
         if self.data.get("object_pk") != str(target.pk) or self.data.get("content_type") != str(

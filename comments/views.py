@@ -29,22 +29,43 @@ REMEMBER_COOKIE = "bb_commenter"
 VISITOR_COOKIE = "bb_visitor"
 COOKIE_AGE = 365 * 24 * 3600
 LIKES_PER_MINUTE = 20
+VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 RETRY_AFTER = 60  # seconds, in a refusal's Retry-After header
 
 
 def own_comment_ids(request):
-    """Ids of comments this browser posted (a signed cookie), so their authors see them."""
+    """Ids of comments this browser posted (a signed cookie), so their authors see them.
+
+    Signed is not well-formed: anything but plain ASCII ids of a sane length is ignored.
+    """
     raw = request.get_signed_cookie(OWN_COMMENTS_COOKIE, default="", salt=OWN_COMMENTS_COOKIE)
-    return [int(i) for i in raw.split(",") if i.isdigit()][-50:]
+    return [int(i) for i in raw.split(",") if looks_like_id(i)][-50:]
+
+
+def looks_like_id(text):
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def remembered_commenter(request):
+    """The name, email and website a "remember me" cookie holds ({} when it holds anything
+    else, however correctly signed)."""
     raw = request.get_signed_cookie(REMEMBER_COOKIE, default="", salt=REMEMBER_COOKIE)
     try:
         data = json.loads(raw) if raw else {}
     except ValueError:
-        data = {}
-    return {k: data.get(k, "") for k in ("name", "email", "url")} if data else {}
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    details = {k: data.get(k, "") for k in ("name", "email", "url")}
+    if not all(isinstance(v, str) and len(v) <= 500 for v in details.values()):
+        return {}
+    return details if any(details.values()) else {}
+
+
+def visitor_id(request):
+    """The random id a like cookie holds ("" when absent, or not of the shape we make)."""
+    raw = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
+    return raw if VISITOR_ID.fullmatch(raw) else ""
 
 
 def form_for(post, request, data=None, reply_to=None):
@@ -273,7 +294,7 @@ def like(request, post_pk):
     if request.user.is_authenticated:
         services.set_like(post, liked=liked, user=request.user)
         return response
-    visitor = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
+    visitor = visitor_id(request)
     if not visitor:
         visitor = secrets.token_urlsafe(24)
         _set_cookie(response, VISITOR_COOKIE, visitor, COOKIE_AGE)

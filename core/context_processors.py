@@ -12,7 +12,7 @@ def site(request):
     site_url = absolute_site_url(request)
     canonical = site_url + request.path
     page = request.GET.get("page", "")
-    if page.isdigit() and int(page) > 1:
+    if page.isascii() and page.isdigit() and int(page) > 1:
         canonical += f"?page={int(page)}"
     return {
         "SITE_NAME": settings.SITE_NAME,

@@ -13,7 +13,7 @@ from posts.models import Post
 
 from .. import rendering, threads
 from ..models import Comment, PostLike, comments_open
-from ..views import VISITOR_COOKIE, form_for, own_comment_ids
+from ..views import form_for, looks_like_id, own_comment_ids, visitor_id
 
 register = template.Library()
 
@@ -43,13 +43,13 @@ def _render_section(context, post):
     count = Comment.objects.for_post(post).public().count()
     reply_to = None
     reply_param = request.GET.get("replytocom", "")
-    if reply_param.isdigit():
+    if looks_like_id(reply_param):
         reply_to = Comment.objects.for_post(post).public().filter(id=int(reply_param)).first()
     likes = PostLike.objects.filter(post=post)
     if request.user.is_authenticated:
         liked = likes.filter(user=request.user).exists()
     else:
-        visitor = request.get_signed_cookie(VISITOR_COOKIE, default="", salt=VISITOR_COOKIE)
+        visitor = visitor_id(request)
         liked = bool(visitor) and likes.filter(visitor=visitor).exists()
     discussion_open = comments_open(post)
     section = {

@@ -1,0 +1,222 @@
+"""Hostile input, everywhere a visitor controls something: a clear 4xx or a form error, never
+a 500 and never a partial row. A new URL parameter, form field or cookie joins these tables.
+
+(The rest of issue 9's hostile-input list — oversized bodies, tampered form hashes and
+timestamps, expired tokens — is covered in test_comment_hazards.py and test_comments.py.)
+"""
+
+import json
+
+import pytest
+from django.conf import settings
+from django.core import signing
+from django.test import Client
+from django.urls import reverse
+
+from comments.models import Comment, PostLike
+from comments.views import OWN_COMMENTS_COOKIE, REMEMBER_COOKIE, VISITOR_COOKIE
+from tests.factories import CommentFactory, PostFactory, UserFactory, comment_form_data, text
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("comment_settings")]
+
+RLO, LRI, PDI = "\u202e", "\u2066", "\u2069"
+
+
+@pytest.fixture
+def post():
+    return PostFactory(title="Parking charges")
+
+
+# --- URL parameters ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?page=0",
+        "/?page=-1",
+        "/?page=99999999999999999999999999",
+        "/?page=%00",
+        "/?page=1e3",
+        "/?page=%C2%B2",  # "²": str.isdigit() says yes, int() says no
+        "/search/?q=%00",
+        "/search/?q=" + "x" * 5000,
+        "/search/?q=%ED%A0%80",  # a lone surrogate, percent-encoded
+        "/search/?q=a&page=abc",
+        "/2011/02/30/",
+        "/2011/13/01/",
+        "/0000/01/01/",
+        "/9999/12/31/any/",
+        "/9999/12/31/any/feed/",
+        "/comments/99999999999999999999999999999/",
+        "/comments/reply/99999999999999999999999999999/",
+        "/preview/99999999999999999999999999999/",
+        "/comments/confirm/not-a-token/",
+        "/comments/unsubscribe/not-a-token/",
+        "/category/%E2%80%AE/",
+    ],
+)
+def test_odd_urls_get_a_page_not_an_error(client, post, path):
+    response = client.get(path)
+    assert 200 <= response.status_code < 500
+
+
+@pytest.mark.parametrize("cpage", ["0", "-3", "abc", "9" * 30, "%00"])
+def test_odd_comment_page_numbers_fall_back_to_the_first_page(client, post, cpage):
+    CommentFactory(post=post, comment="Still shown.")
+    response = client.get(post.get_absolute_url(), {"cpage": cpage})
+    assert response.status_code == 200
+    assert "Still shown." in text(response)
+
+
+@pytest.mark.parametrize("reply", ["abc", "9" * 30, "-1", "²"])
+def test_odd_reply_to_parameters_are_ignored(client, post, reply):
+    assert client.get(post.get_absolute_url(), {"replytocom": reply}).status_code == 200
+
+
+def test_a_host_the_site_does_not_serve_is_a_400(client, post):
+    assert client.get(post.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400
+
+
+# --- Form fields ---------------------------------------------------------------------------
+
+HOSTILE_FIELDS = [
+    ({"name": f"Jane {RLO}tnedisereR"}, "name"),
+    ({"name": f"{LRI}Admin{PDI}"}, "name"),
+    ({"name": "Jane\x07Bell"}, "name"),
+    ({"name": "Jane\x00"}, "name"),
+    ({"name": "J" * 51}, "name"),
+    ({"email": f"jane{RLO}@example.org"}, "email"),
+    ({"email": "not an email"}, "email"),
+    ({"url": f"https://example.org/{RLO}"}, "url"),
+    ({"url": "javascript:alert(1)"}, "url"),
+    ({"comment": f"The price is {RLO}0001£"}, "comment"),
+    ({"comment": "Tab\tand\x1bescape"}, "comment"),
+    ({"comment": "\x00"}, "comment"),
+    ({"comment": "x" * 3001}, "comment"),
+    ({"comment": ""}, "comment"),
+    ({"reply_to": "abc"}, "reply_to"),
+    ({"reply_to": "9" * 30}, "reply_to"),
+    ({"followup": "maybe"}, None),  # a checkbox: any value is "on"; not an error
+]
+
+
+@pytest.mark.parametrize(("fields", "field"), HOSTILE_FIELDS)
+def test_hostile_comment_fields_get_a_form_error_and_store_nothing(client, post, fields, field):
+    response = client.post(
+        reverse("comments:post", args=[post.pk]), comment_form_data(post, **fields)
+    )
+    if field is None:
+        assert response.status_code == 302
+        return
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert Comment.objects.count() == 0
+
+
+def test_a_name_with_a_direction_override_is_explained(client, post):
+    response = client.post(
+        reverse("comments:post", args=[post.pk]),
+        comment_form_data(post, name=f"Jane {RLO}tnedisereR"),
+    )
+    assert "invisible control or text-direction characters" in text(response)
+
+
+def test_ordinary_right_to_left_names_and_emoji_are_welcome(client, post):
+    response = client.post(
+        reverse("comments:post", args=[post.pk]),
+        comment_form_data(post, name="مريم حداد 👩‍👧", comment="שלום — a fine decision."),
+    )
+    assert response.status_code == 302
+    assert Comment.objects.get().user_name == "مريم حداد 👩‍👧"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"content_type": "auth.user"},
+        {"object_pk": "99999999999999999999999"},
+        {"timestamp": "not-a-number"},
+        {"timestamp": "9" * 40},
+        {"security_hash": "0" * 40},
+        {"honeypot": "I am a bot"},
+    ],
+)
+def test_tampered_or_missing_signed_fields_are_form_errors(client, post, data):
+    form = {**comment_form_data(post), **data} if data else {"comment": "Only this."}
+    response = client.post(reverse("comments:post", args=[post.pk]), form)
+    assert response.status_code == 400
+    assert Comment.objects.count() == 0
+
+
+def test_a_comment_on_a_post_that_does_not_exist_is_a_404(client):
+    assert client.post(reverse("comments:post", args=[999999]), {}).status_code == 404
+
+
+# --- Cookies -------------------------------------------------------------------------------
+
+
+def signed(name, value):
+    return signing.get_cookie_signer(salt=name).sign(value)
+
+
+@pytest.mark.parametrize(
+    ("cookie", "value"),
+    [
+        (OWN_COMMENTS_COOKIE, "9" * 30),
+        (OWN_COMMENTS_COOKIE, "²,³"),  # isdigit(), but not ids (cookies arrive as Latin-1)
+        (OWN_COMMENTS_COOKIE, ",,,"),
+        (OWN_COMMENTS_COOKIE, "1," * 10000),
+        (REMEMBER_COOKIE, json.dumps(["Jane", "jane@example.org"])),
+        (REMEMBER_COOKIE, json.dumps("just a string")),
+        (REMEMBER_COOKIE, json.dumps({"name": ["a list"], "email": 5})),
+        (REMEMBER_COOKIE, json.dumps({"name": "x" * 10000})),
+        (REMEMBER_COOKIE, "{not json"),
+        (VISITOR_COOKIE, "x" * 500),
+        (VISITOR_COOKIE, "short"),
+        (VISITOR_COOKIE, "ÿ" * 32),
+    ],
+)
+def test_a_signed_cookie_of_an_unexpected_shape_changes_nothing(post, cookie, value):
+    reader = Client()
+    reader.cookies[cookie] = signed(cookie, value)
+    response = reader.get(post.get_absolute_url())
+    assert response.status_code == 200
+    like = reader.post(reverse("comments:like", args=[post.pk]))
+    assert like.status_code == 302
+    assert PostLike.objects.count() == 1
+    assert all(len(like.visitor) <= 64 for like in PostLike.objects.all())
+
+
+@pytest.mark.parametrize("cookie", [OWN_COMMENTS_COOKIE, REMEMBER_COOKIE, VISITOR_COOKIE])
+def test_an_unsigned_or_forged_cookie_is_ignored(post, cookie):
+    reader = Client()
+    reader.cookies[cookie] = "1,2,3"
+    assert reader.get(post.get_absolute_url()).status_code == 200
+
+
+# --- Admin ids -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["admin:comments_comment_change", "admin:comments_comment_reply"])
+@pytest.mark.parametrize("object_id", ["9" * 30, "abc", "-1", "١٢"])
+def test_impossible_ids_on_admin_comment_pages_are_not_found(admin_client, name, object_id):
+    response = admin_client.get(reverse(name, args=[object_id]))
+    assert response.status_code in (302, 404)
+
+
+def test_the_setting_lists_every_cookie_that_makes_a_page_personal():
+    for cookie in (OWN_COMMENTS_COOKIE, REMEMBER_COOKIE, VISITOR_COOKIE):
+        assert cookie in settings.PAGE_CACHE_PERSONAL_COOKIES
+    assert settings.SESSION_COOKIE_NAME in settings.PAGE_CACHE_PERSONAL_COOKIES
+
+
+def test_a_signed_in_users_comment_with_a_direction_override_is_refused(client, post):
+    client.force_login(UserFactory(first_name=f"Evil{RLO}"))
+    response = client.post(
+        reverse("comments:post", args=[post.pk]),
+        comment_form_data(post, comment=f"Hello {RLO}dlrow"),
+    )
+    assert response.status_code == 400
+    assert Comment.objects.count() == 0
