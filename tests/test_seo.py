@@ -421,7 +421,7 @@ def test_a_published_post_is_indexable(client):
 @pytest.mark.parametrize("state", ["draft", "scheduled"])
 def test_the_staff_preview_of_an_unpublished_post_is_noindex(client, state):
     post = PostFactory(**{state: True})
-    client.force_login(UserFactory(username="editor", is_staff=True))
+    client.force_login(post.author.user)  # previews are for those who may edit the post
     response = client.get(reverse("posts:preview", kwargs={"pk": post.pk}))
     assert response.status_code == 200
     assert "noindex" in head(response).robots
