@@ -555,3 +555,17 @@ def client_can_read(post):
     from django.test import Client
 
     return Client().get(post.get_absolute_url()).status_code == 200
+
+
+def test_the_progress_bar_counts_the_file_read_and_stays_off_the_report(tmp_path):
+    from django.core.management.base import OutputWrapper
+
+    from wordpress.management.commands.import_wordpress import _Progress
+
+    path = write(tmp_path, export(item(1) + item(2)))
+    shown = io.StringIO()
+    with path.open("rb") as stream:
+        progress = _Progress(stream, OutputWrapper(shown))
+        import_export(stream, progress=progress)
+    assert "Importing [" in shown.getvalue() and shown.getvalue().rstrip().endswith("100%")
+    assert "Importing" not in run(path)  # not a terminal: the report alone

@@ -514,7 +514,7 @@ class _Importer:
                 return
             else:
                 self.report.note("page", wp_id, f"its parent page {parent} was not imported")
-        wanted = f"{prefix}{slug}/"[:100]
+        wanted = f"{prefix}{slug}"[:98] + "/"  # FlatPage.url holds 100 characters
         url, n = wanted, 1
         while _url_taken(url):
             n += 1
@@ -523,6 +523,9 @@ class _Importer:
             self.report.note("page", wp_id, f"{wanted} is taken here; the page is at {url}")
         converted = content.convert_body(item.get("content:encoded", ""), self.image_url)
         self.content_notes("page", wp_id, converted)
+        if item["comments"]:
+            self.report.count("comment", "skipped (on a page)", len(item["comments"]))
+            self.report.note("page", wp_id, "its comments were not imported: pages take none")
         page = FlatPage.objects.create(url=url, title=title, content=converted.html)
         page.sites.add(self.site)
         self.pages[wp_id] = url
