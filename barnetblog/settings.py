@@ -278,7 +278,13 @@ PAGE_CACHE_DATA = env_bool("BARNETBLOG_DATA_CACHE", True)  # data shared by cold
 PAGE_CACHE_TIMEOUT = 600  # seconds an entry is kept at most (writes invalidate it sooner)
 PAGE_CACHE_MAX_AGE = 60  # what browsers and proxies may keep a public page for, in seconds
 PAGE_CACHE_STALE = 30  # …and serve while they fetch a fresh copy (stale-while-revalidate)
-PAGE_CACHE_NEVER = ("/admin/", "/preview/", "/comments/confirm/", "/comments/unsubscribe/")
+PAGE_CACHE_NEVER = (
+    "/admin/",
+    "/preview/",
+    "/comments/confirm/",
+    "/comments/unsubscribe/",
+    "/healthz",
+)
 PAGE_CACHE_QUERY_PARAMETERS = frozenset({"page", "cpage", "replytocom", "q", "posted"})
 # A reader carrying one of these sees something of their own: their page is made afresh.
 PAGE_CACHE_PERSONAL_COOKIES = (

@@ -7,6 +7,7 @@ from django.views.static import serve
 
 from comments import views as comment_views
 from comments.feeds import PostComments
+from core.views import healthz
 from posts import converters  # noqa: F401  (registers <yyyy>, <mm> and <dd>, used below)
 from posts.sitemaps import SITEMAPS
 from posts.views import robots_txt
@@ -32,6 +33,7 @@ urlpatterns = [
     ),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
+    path("healthz", healthz, name="healthz"),
     path("", include("posts.urls")),
     path("comments/", include("comments.urls")),
     path(
