@@ -77,9 +77,10 @@ def gunicorn_command(port, workers):
     ]  # fmt: skip
 
 
-def start_gunicorn(database_url, port, workers, log_path):
+def start_gunicorn(database_url, port, workers, log_path, extra_env=None):
     env = {
         **os.environ,
+        **(extra_env or {}),
         "DATABASE_URL": database_url,
         "DJANGO_DEBUG": "false",
         "DJANGO_ALLOWED_HOSTS": HOST,
@@ -109,7 +110,7 @@ def wait_until_serving(proc, port, log_path, timeout=30.0):
             raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{tail(log_path)}")
         try:
             conn = http.client.HTTPConnection(HOST, port, timeout=5)
-            conn.request("GET", "/")
+            conn.request("GET", "/healthz")
             response = conn.getresponse()
             response.read()
             conn.close()
@@ -150,8 +151,9 @@ def tail(path, lines=20):
 class Load:
     """Requests to one path from `concurrency` threads until `count` or `seconds` run out."""
 
-    def __init__(self, port, path, count, seconds, concurrency):
+    def __init__(self, port, path, count, seconds, concurrency, headers=None):
         self.port, self.path = port, path
+        self.headers = {"Accept-Encoding": "identity", **(headers or {})}
         self.count, self.seconds, self.concurrency = count, seconds, concurrency
         self.lock = threading.Lock()
         self.issued = 0
@@ -189,7 +191,7 @@ class Load:
                     self.connections += 1
             began = time.perf_counter()
             try:
-                conn.request("GET", self.path, headers={"Accept-Encoding": "identity"})
+                conn.request("GET", self.path, headers=self.headers)
                 response = conn.getresponse()
                 body = response.read()
             except (OSError, http.client.HTTPException) as error:
@@ -220,6 +222,94 @@ class Load:
     @property
     def rate(self):
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def done(self):
+        return len(self.latencies)
+
+
+# --- wrk ---------------------------------------------------------------------------------------
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH-JSON {\\"requests\\": %d, \\"duration_us\\": %d, \\"bytes\\": %d, "
+    .. "\\"p50_us\\": %f, \\"p99_us\\": %f, \\"connect\\": %d, \\"read\\": %d, "
+    .. "\\"write\\": %d, \\"timeout\\": %d, \\"status\\": %d}\\n",
+    summary.requests, summary.duration, summary.bytes,
+    latency:percentile(50), latency:percentile(99),
+    e.connect, e.read, e.write, e.timeout, e.status))
+end
+"""
+
+
+def find_wrk():
+    """The wrk executable, or None (then the built-in client is used)."""
+    import shutil
+
+    return shutil.which("wrk")
+
+
+WRK_HINT = "wrk is not installed: `sudo apt-get install wrk` (Debian, Ubuntu) or `brew install wrk`"
+
+
+class WrkLoad:
+    """`wrk` against one path for `seconds`: a C client that leaves the CPU to the server.
+
+    Same attributes as `Load` (rate, done, elapsed, errors, percentile(), connections).
+    Non-2xx answers and socket errors (other than gunicorn closing each connection) count
+    as errors.
+    """
+
+    def __init__(self, port, path, seconds, connections, threads, headers, script_path):
+        self.port, self.path, self.seconds = port, path, seconds
+        self.connections_wanted, self.threads = connections, threads
+        self.headers, self.script_path = headers or {}, script_path
+        self.errors = []
+        self.latencies = []
+        self.connections = "–"
+
+    def run(self):
+        import json
+
+        Path(self.script_path).write_text(WRK_SCRIPT)
+        command = [
+            find_wrk(), "--latency", "-t", str(self.threads), "-c", str(self.connections_wanted),
+            "-d", f"{max(1, round(self.seconds))}s", "--timeout", "10s",
+            "-s", str(self.script_path),
+        ]  # fmt: skip
+        for name, value in self.headers.items():
+            command += ["-H", f"{name}: {value}"]
+        command.append(f"http://{HOST}:{self.port}{self.path}")
+        out = subprocess.run(command, capture_output=True, text=True, timeout=self.seconds + 60)
+        line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH-JSON ")), None)
+        if line is None:
+            raise RuntimeError(
+                f"wrk gave no summary (exit {out.returncode}):\n{out.stdout}{out.stderr}"
+            )
+        data = json.loads(line.removeprefix("BENCH-JSON "))
+        self.data = data
+        self.elapsed = data["duration_us"] / 1e6
+        self._done = data["requests"] - data["status"]
+        self._p = {50: data["p50_us"] / 1e6, 99: data["p99_us"] / 1e6}
+        if data["status"]:
+            self.errors.append(f"{data['status']} responses other than 2xx/3xx")
+        for kind in ("connect", "write", "timeout"):
+            if data[kind]:
+                self.errors.append(f"{data[kind]} {kind} errors")
+        return self
+
+    @property
+    def rate(self):
+        return self._done / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def done(self):
+        return self._done
+
+    def percentile(self, p):
+        return self._p[p]
 
 
 # --- CPU ---------------------------------------------------------------------------------------
@@ -303,3 +393,43 @@ class CpuMeter:
             "client_ms": delta["client"] / requests * 1000,
             "others": max(0.0, delta["busy"] - ours) / capacity,
         }
+
+
+# --- one request, headers and sizes ------------------------------------------------------------
+
+
+def probe(port, path, headers=None):
+    """(status, {header: value}, body bytes as sent) of one GET over loopback."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        body = response.read()
+        return response.status, dict(response.getheaders()), len(body)
+    finally:
+        conn.close()
+
+
+def in_process_timings(paths, runs, data_cache):
+    """{path: median ms} of `runs` GETs each with the test client, the page cache off and the
+    data caches on or off (the first, unmeasured request warms per-process state)."""
+    import statistics
+
+    from django.conf import settings
+    from django.test import Client
+
+    settings.PAGE_CACHE_ENABLED = False
+    settings.PAGE_CACHE_DATA = data_cache
+    client = Client(HTTP_HOST=HOST)
+    medians = {}
+    for path in paths:
+        client.get(path)
+        times = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - began) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code} in-process")
+        medians[path] = statistics.median(times)
+    return medians

@@ -2,9 +2,11 @@
 
 - `machine_info()`: CPU, OS, Python, PostgreSQL, Django and gunicorn versions, the commit, and
   how busy the machine was before and after the run;
-- `table()`: SQL queries, bytes, req/s, p50 and p99 per page (the README's first table);
-- `detail_table()`: how each page's load went and where the CPU time went, per request;
-- `write_report()`: both tables, the machine and every page's SQL, as Markdown.
+- `load_tables()`: per mode, each page's req/s, p50, p99 and ratio to /healthz, anonymous
+  and with a reader's cookie;
+- `page_table()`, `costs_table()`, `header_tables()`: SQL queries and bytes, in-process
+  milliseconds (fixed and per comment), and the caching headers each page sends;
+- `write_report()`: all of them, the machine and every page's SQL, as Markdown.
 """
 
 import datetime
@@ -60,64 +62,143 @@ def machine_info(database_url, busy):
     }
 
 
-def table(rows):
+HEADERS = ("Cache-Control", "Vary", "ETag", "Last-Modified", "Content-Encoding", "X-Page-Cache")
+
+
+def load_tables(rows):
+    """Per mode: each page's req/s, p50, p99 and ratio to /healthz, anonymous and with a
+    reader's cookie (the ratio is to /healthz anonymous, in the same mode)."""
+    out = []
+    modes = list(dict.fromkeys(row["mode"] for row in rows))
+    for mode in modes:
+        mine = [row for row in rows if row["mode"] == mode]
+        base = next((r["rate"] for r in mine if r["page"].startswith("/healthz")), 0) or None
+        by_page = {}
+        for row in mine:
+            by_page.setdefault(row["page"], {})[row["reader"]] = row
+        out += [
+            f"### {mode}",
+            "",
+            "| page | anon req/s | p50 ms | p99 ms | × /healthz | cookie req/s | p50 ms "
+            "| p99 ms | × /healthz | gunicorn CPU ms/req (anon) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for page, readers in by_page.items():
+            cells = []
+            for reader in ("anonymous", "reader's cookie"):
+                row = readers.get(reader)
+                if row is None:
+                    cells.append("– | – | – | –")
+                    continue
+                ratio = f"{row['rate'] / base:.2f}" if base else "–"
+                cells.append(f"{row['rate']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} | {ratio}")
+            cpu = readers.get("anonymous", {}).get("cpu")
+            cells.append(f"{cpu['server_ms']:.1f}" if cpu else "–")
+            out.append(f"| {page} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def page_table(pages, measured, measured_cold, sizes):
+    """SQL queries in-process (page cache off), comments shown, bytes sent plain and gzip."""
     lines = [
-        "| page | SQL queries | bytes | req/s | p50 ms | p99 ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| page | path | SQL, data caches on | SQL, all cold | comments shown "
+        "| bytes plain | bytes gzip |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for row in rows:
+    for name, path, _ in pages:
+        size = next((v for (mode, page), v in sizes.items() if page == name), None)
+        plain, gz = (f"{size[0]:,}", f"{size[1]:,}") if size else ("–", "–")
         lines.append(
-            f"| {row['page']} | {row['queries']} | {row['bytes']:,} | {row['rate']:.1f} "
-            f"| {row['p50']:.1f} | {row['p99']:.1f} |"
+            f"| {name} | `{path}` | {measured[name][0]} | {measured_cold[name][0]} "
+            f"| {measured[name][2]} | {plain} | {gz} |"
         )
     return "\n".join(lines)
 
 
-def detail_table(rows):
-    """How each page's load went, and where the CPU time went (per request)."""
+def costs_table(costs):
     lines = [
-        "| page | requests | seconds | TCP connections | comments shown | gunicorn CPU ms/req "
-        "| PostgreSQL CPU ms/req | client CPU ms/req | other processes' CPU |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| in-process, page cache off | fixed: post, 0 comments, ms | post, 500 comments, "
+        "first page, ms | comments rendered | ms per comment |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
-    for row in rows:
-        cpu = row["cpu"]
-        usage = (
-            f"{cpu['server_ms']:.1f} | {cpu['database_ms']:.1f} | {cpu['client_ms']:.1f} "
-            f"| {cpu['others']:.0%}"
-            if cpu
-            else "– | – | – | –"
-        )
+    for label, c in costs.items():
         lines.append(
-            f"| {row['page']} | {row['done']} | {row['elapsed']:.1f} | {row['connections']} "
-            f"| {row['shown']} | {usage} |"
+            f"| {label} | {c['fixed']:.2f} | {c['t500']:.2f} | {c['shown']} "
+            f"| {c['per_comment']:.4f} |"
         )
     return "\n".join(lines)
 
 
-def write_report(args, info, rows, details, path):
+def header_tables(pages, headers_seen):
+    """The headers an anonymous client gets (Accept-Encoding: gzip), per mode; X-Page-Cache
+    is given for the first request and the next (identity) one."""
+    out = []
+    modes = list(dict.fromkeys(mode for mode, _ in headers_seen))
+    for mode in modes:
+        out += [
+            f"### {mode}",
+            "",
+            "| page | " + " | ".join(HEADERS) + " |",
+            "| --- |" + " --- |" * len(HEADERS),
+        ]
+        for name, _, _ in pages:
+            seen = headers_seen.get((mode, name))
+            if not seen:
+                continue
+            first = {k.lower(): v for k, v in seen["first"].items()}
+            second = {k.lower(): v for k, v in seen["second"].items()}
+            cells = []
+            for header in HEADERS:
+                value = first.get(header.lower(), "–")
+                if header == "X-Page-Cache":
+                    value = f"{value}, then {second.get('x-page-cache', '–')}"
+                cells.append(value.replace("|", "\\|"))
+            out.append(f"| {name} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def write_report(
+    args, info, pages, rows, measured, measured_cold, sizes, headers_seen, costs, path
+):
+    """Writes bench/results/latest.md and returns its tables (what the script prints)."""
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    tables = [
+        "## Load: req/s, latency, ratio to /healthz",
+        "",
+        load_tables(rows),
+        "## Pages: SQL queries and bytes",
+        "",
+        page_table(pages, measured, measured_cold, sizes),
+        "",
+        f"## In-process cost (Django test client, median of {args.runs} runs)",
+        "",
+        costs_table(costs),
+        "",
+        "## Headers seen by an anonymous client",
+        "",
+        header_tables(pages, headers_seen),
+    ]
     out = [
         "# Barnet Blog benchmark",
         "",
-        f"Run {now} with `bench/run.py --requests {args.requests} --seconds {args.seconds:g} "
-        f"--concurrency {args.concurrency}`: gunicorn, {args.workers} sync workers "
-        f"× 1 thread, PostgreSQL, `DJANGO_DEBUG=false`, anonymous GETs over loopback.",
+        f"Run {now}: gunicorn, {args.workers} sync workers × 1 thread, PostgreSQL, "
+        f"`DJANGO_DEBUG=false`, GETs over loopback with `Accept-Encoding: gzip`, "
+        f"{args.seconds:g} s per page and case. {info['load generator']}.",
         "",
-        table(rows),
-        "",
+        *tables,
         "| machine | |",
         "| --- | --- |",
         *(f"| {key} | {value} |" for key, value in info.items()),
         "",
-        detail_table(rows),
-        "",
-        "## SQL per page (warm process, anonymous reader)",
+        "## SQL per page (warm process, anonymous reader, data caches on)",
         "",
     ]  # fmt: skip
-    for name, sqls in details.items():
-        out.append(f"<details><summary>{name}: {len(sqls)} queries</summary>\n")
+    for name, m in measured.items():
+        out.append(f"<details><summary>{name}: {len(m[3])} queries</summary>\n")
         out.append("```sql")
-        out.extend(sqls)
+        out.extend(m[3])
         out.append("```\n</details>\n")
     path.write_text("\n".join(out))
+    return "\n".join(tables)

@@ -42,21 +42,46 @@ from bench.data import (  # noqa: E402
     setup_django,
 )
 from bench.load import (  # noqa: E402
+    WRK_HINT,
     CpuMeter,
     Load,
+    WrkLoad,
     cpu_busy,
+    find_wrk,
     free_port,
+    in_process_timings,
     measure_in_process,
+    probe,
     start_gunicorn,
     stop_gunicorn,
     wait_until_serving,
 )
-from bench.report import RESULTS, detail_table, machine_info, table, write_report  # noqa: E402
+from bench.report import RESULTS, machine_info, write_report  # noqa: E402
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+MODES = (
+    # (name, gunicorn environment beyond the bench database's)
+    ("cold: page cache off, data caches on", {"BARNETBLOG_PAGE_CACHE": "false"}),
+    (
+        "fully cold: page and data caches off",
+        {"BARNETBLOG_PAGE_CACHE": "false", "BARNETBLOG_DATA_CACHE": "false"},
+    ),
+    ("warm: page cache on, Redis", {"BARNETBLOG_PAGE_CACHE": "true"}),
+)
+READERS = (
+    ("anonymous", {}),
+    # Any cookie of PAGE_CACHE_PERSONAL_COOKIES makes the page the reader's own (made afresh).
+    ("reader's cookie", {"Cookie": "bb_visitor=bench-reader"}),
+)
+SEARCH_WORD = "consultation"  # in every bench post's text
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description="Serve Barnet Blog with gunicorn and PostgreSQL and measure its pages.",
+        description="Serve Barnet Blog with gunicorn, PostgreSQL and Redis and measure its "
+        "pages, cold and warm, as ratios to its own no-database endpoint /healthz.",
     )
     parser.add_argument(
         "--database-url",
@@ -65,33 +90,51 @@ def parse_args(argv=None):
         f"(default: {DEFAULT_DATABASE_URL}, or $BENCH_DATABASE_URL)",
     )
     parser.add_argument(
-        "--requests", type=int, default=2000, help="measured requests per page at most (2000)"
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help=f"Redis database for the warm mode; FLUSHDB'd first (default: {DEFAULT_REDIS_URL})",
     )
     parser.add_argument(
-        "--seconds", type=float, default=10.0, help="seconds of measured load per page at most (10)"
+        "--seconds", type=float, default=5.0, help="seconds of load per page and case (5)"
     )
     parser.add_argument(
-        "--concurrency", type=int, default=4, help="client threads sending requests (4)"
+        "--quick", action="store_true", help="2 s per page and case, 10 in-process runs"
     )
     parser.add_argument(
-        "--warmup", type=int, default=50, help="unmeasured requests per page first (50, max 5 s)"
+        "--connections", type=int, default=16, help="open connections (wrk) or threads (16)"
     )
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument(
+        "--client", choices=("auto", "wrk", "builtin"), default="auto",
+        help="load generator: wrk when installed (auto), or the built-in Python client",
+    )  # fmt: skip
+    parser.add_argument(
+        "--warmup", type=float, default=1.0, help="seconds of unmeasured load first (1)"
+    )
+    parser.add_argument("--runs", type=int, default=30, help="in-process runs per page (30)")
     parser.add_argument(
         "--workers", type=int, default=2, help="gunicorn worker processes (2, one thread each)"
     )
+    parser.add_argument(
+        "--modes", default="0,1,2",
+        help="which modes, by number: 0 cold, 1 fully cold, 2 warm (default: all)",
+    )  # fmt: skip
     parser.add_argument(
         "--keep-db",
         action="store_true",
         help="reuse the bench database from an earlier run when it holds the bench data",
     )
     args = parser.parse_args(argv)
-    for name in ("requests", "concurrency", "workers"):
+    if args.quick:
+        args.seconds, args.runs, args.warmup = 2.0, 10, 0.5
+    for name in ("connections", "threads", "workers", "runs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
-    if args.warmup < 0:
-        parser.error("--warmup must not be negative")
+    args.modes = [int(m) for m in args.modes.split(",") if m.strip()]
+    if not args.modes or any(m not in range(len(MODES)) for m in args.modes):
+        parser.error("--modes takes numbers among 0, 1, 2")
     url = urllib.parse.urlsplit(args.database_url)
     if url.scheme not in ("postgres", "postgresql", "pgsql"):
         parser.error("--database-url must be a postgres:// URL")
@@ -99,7 +142,46 @@ def parse_args(argv=None):
     if "bench" not in name:
         # The script drops and recreates this database: never let it be a real one.
         parser.error(f"the database name must contain 'bench' (it is dropped): {name!r}")
+    redis = urllib.parse.urlsplit(args.redis_url)
+    if redis.scheme != "redis" or redis.hostname not in ("127.0.0.1", "localhost"):
+        parser.error("--redis-url must be redis://127.0.0.1:<port>/<db> (it is flushed)")
     return args
+
+
+def flush_redis(url):
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+
+
+def bench_pages(posts):
+    """[(name, path, expected text)]: /healthz first, the baseline of every ratio."""
+    from django.utils import timezone
+
+    busy = posts[500]
+    day = timezone.localtime(busy.published_at)
+    return [
+        ("/healthz (no database)", "/healthz", "ok"),
+        ("home `/`", "/", ""),
+        *(
+            (f"post, {count} comments", posts[count].get_absolute_url(), f"{count} Responses to")
+            for count in COMMENT_COUNTS
+        ),
+        ("post, 500 comments, `?cpage=2`", busy.get_absolute_url() + "?cpage=2", ""),
+        ("archive, month", f"/{day:%Y}/{day:%m}/", ""),
+        ("feed `/feed/`", "/feed/", ""),
+        (f"search `?q={SEARCH_WORD}`", f"/search/?q={SEARCH_WORD}", ""),
+    ]
+
+
+def make_load(args, port, path, seconds, headers):
+    headers = {"Accept-Encoding": "gzip", **headers}
+    if args.client_used == "wrk":
+        script = RESULTS / "wrk-summary.lua"
+        return WrkLoad(port, path, seconds, args.connections, args.threads, headers, script)
+    return Load(port, path, 10**9, seconds, args.connections, headers)
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -107,85 +189,115 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    setup_django(args.database_url)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # In-process: the page cache off, data caches in a folder of the bench's own.
+    os.environ["BARNETBLOG_PAGE_CACHE"] = "false"
+    os.environ["DJANGO_PAGE_CACHE_DIR"] = str(RESULTS / "page-cache")
+    os.environ.pop("REDIS_URL", None)
+    setup_django(args.database_url)
+    wrk = find_wrk()
+    args.client_used = "wrk" if wrk and args.client != "builtin" else "builtin"
+    if args.client == "wrk" and not wrk:
+        log(WRK_HINT)
+        return 2
+    if args.client_used == "builtin":
+        log(WRK_HINT + "; using the built-in Python client, which shares the CPU it measures.")
 
     posts = prepare_database(args)
     busy = cpu_busy()
     if busy is not None and busy > 0.25:
-        log(
-            f"Warning: {busy:.0%} of the CPUs were busy before the benchmark started; "
-            "other processes will slow the figures down."
-        )
-    pages = [("home `/`", "/", "")] + [
-        (f"post, {count} comments", posts[count].get_absolute_url(), f"{count} Responses to")
-        for count in COMMENT_COUNTS
-    ]
-    log("Counting queries and bytes in-process…")
+        log(f"Warning: {busy:.0%} of the CPUs were busy before the run; figures will be low.")
+    pages = bench_pages(posts)
+
+    log("In-process: queries, bytes, times (page cache off)…")
+    from django.conf import settings
+
+    settings.PAGE_CACHE_ENABLED = False
+    settings.PAGE_CACHE_DATA = True
     measured = measure_in_process(pages)
+    settings.PAGE_CACHE_DATA = False
+    measured_cold = measure_in_process(pages)
+    post0, post500 = posts[0].get_absolute_url(), posts[500].get_absolute_url()
+    costs = {}
+    for label, data_cache in (("data caches on", True), ("everything cold", False)):
+        times = in_process_timings([post0, post500], args.runs, data_cache)
+        shown = measured[pages[4][0]][2]
+        costs[label] = {
+            "fixed": times[post0],
+            "t500": times[post500],
+            "shown": shown,
+            "per_comment": (times[post500] - times[post0]) / shown if shown else float("nan"),
+        }
     from django.db import connections
 
     connections.close_all()
 
-    port = free_port()
+    rows, headers_seen, sizes, failures = [], {}, {}, []
     log_path = RESULTS / "gunicorn.log"
-    proc = None
-    rows, failures = [], []
-    try:
-        log(f"Starting gunicorn on {HOST}:{port} ({args.workers} workers × 1 thread)…")
-        proc = start_gunicorn(args.database_url, port, args.workers, log_path)
-        wait_until_serving(proc, port, log_path)
-        meter = CpuMeter(proc.pid)
-        for name, path, _ in pages:
-            if args.warmup:
-                warm = Load(port, path, args.warmup, 5.0, args.concurrency).run()
-                failures += [f"{name} (warm-up): {e}" for e in warm.errors[:3]]
-            log(f"Loading {name} ({path})…")
-            before = meter.snapshot()
-            load = Load(port, path, args.requests, args.seconds, args.concurrency).run()
-            cpu = CpuMeter.usage(before, meter.snapshot(), len(load.latencies), load.elapsed)
-            failures += [f"{name}: {e}" for e in load.errors[:5]]
-            if len(load.errors) > 5:
-                failures.append(f"{name}: … {len(load.errors)} errors in all")
-            queries, size, shown, _ = measured[name]
-            rows.append(
-                {
-                    "page": name,
-                    "queries": queries,
-                    "bytes": size,
-                    "rate": load.rate,
-                    "p50": load.percentile(50) * 1000,
-                    "p99": load.percentile(99) * 1000,
-                    "done": len(load.latencies),
-                    "elapsed": load.elapsed,
-                    "connections": load.connections,
-                    "shown": shown,
-                    "cpu": cpu,
-                }
-            )
-            log(
-                f"  {load.rate:.1f} req/s, p50 {rows[-1]['p50']:.1f} ms, "
-                f"p99 {rows[-1]['p99']:.1f} ms ({len(load.latencies)} requests)"
-                + (f", gunicorn CPU {cpu['server_ms']:.1f} ms/request" if cpu else "")
-            )
-            if cpu and cpu["others"] > 0.1:
-                log(
-                    f"  Warning: other processes used {cpu['others']:.0%} of the machine "
-                    "meanwhile; these figures are low. Run again on a quiet machine."
-                )
-        if proc.poll() is not None:
-            failures.append(f"gunicorn exited early with {proc.returncode}")
-    finally:
-        stop_gunicorn(proc)
+    for mode_number in args.modes:
+        mode, mode_env = MODES[mode_number]
+        extra = dict(mode_env)
+        if "true" in mode_env.values():
+            flush_redis(args.redis_url)
+            extra["REDIS_URL"] = args.redis_url
+        else:
+            extra["DJANGO_PAGE_CACHE_DIR"] = str(RESULTS / "page-cache")
+        port = free_port()
+        proc = None
+        try:
+            log(f"[{mode}] gunicorn on {HOST}:{port}, {args.workers} sync workers…")
+            proc = start_gunicorn(args.database_url, port, args.workers, log_path, extra)
+            wait_until_serving(proc, port, log_path)
+            meter = CpuMeter(proc.pid)
+            for name, path, _ in pages:
+                # What an anonymous client sees: headers (gzip), and the bytes either way.
+                status, head, gz = probe(port, path, {"Accept-Encoding": "gzip"})
+                _, head2, plain = probe(port, path, {"Accept-Encoding": "identity"})
+                if status != 200:
+                    failures.append(f"{mode}, {name}: HTTP {status}")
+                headers_seen[(mode, name)] = {"first": head, "second": head2}
+                sizes[(mode, name)] = (plain, gz)
+                for reader, reader_headers in READERS:
+                    if args.warmup:
+                        make_load(args, port, path, args.warmup, reader_headers).run()
+                    before = meter.snapshot()
+                    load = make_load(args, port, path, args.seconds, reader_headers).run()
+                    cpu = CpuMeter.usage(before, meter.snapshot(), load.done, load.elapsed)
+                    failures += [f"{mode}, {name}, {reader}: {e}" for e in load.errors[:3]]
+                    rows.append(
+                        {
+                            "mode": mode,
+                            "page": name,
+                            "reader": reader,
+                            "rate": load.rate,
+                            "p50": load.percentile(50) * 1000,
+                            "p99": load.percentile(99) * 1000,
+                            "done": load.done,
+                            "cpu": cpu,
+                        }
+                    )
+                    log(
+                        f"  {name}, {reader}: {load.rate:.0f} req/s, "
+                        f"p50 {rows[-1]['p50']:.1f} ms, p99 {rows[-1]['p99']:.1f} ms"
+                    )
+                    if cpu and cpu["others"] > 0.1:
+                        log(f"  Warning: other processes used {cpu['others']:.0%} meanwhile")
+            if proc.poll() is not None:
+                failures.append(f"{mode}: gunicorn exited early with {proc.returncode}")
+        finally:
+            stop_gunicorn(proc)
 
     info = machine_info(args.database_url, busy)
+    info["load generator"] = (
+        f"wrk ({wrk}), {args.threads} thread(s), {args.connections} connections"
+        if args.client_used == "wrk"
+        else f"built-in Python client, {args.connections} threads"
+    )
     report = RESULTS / "latest.md"
-    write_report(args, info, rows, {name: m[3] for name, m in measured.items()}, report)
-    print(table(rows))
-    print()
-    print(detail_table(rows))
-    print()
-    print(", ".join(f"{key} {value}" for key, value in info.items()))
+    text = write_report(
+        args, info, pages, rows, measured, measured_cold, sizes, headers_seen, costs, report
+    )
+    print(text)
     log(f"Written to {report.relative_to(REPO)} (gunicorn's log: {log_path.relative_to(REPO)}).")
     if failures:
         log("FAILED:\n  " + "\n  ".join(failures))
