@@ -78,9 +78,18 @@ def new_generation():
 def current_generation():
     """(token, deadline as a timestamp or None) of the pages that may be served now."""
     generation = page_cache().get(GENERATION_KEY)
-    if generation is None or (generation[1] is not None and generation[1] <= time.time()):
+    if generation is None or not _still_valid(generation):
         generation = new_generation()
     return generation
+
+
+def _still_valid(generation):
+    return generation[1] is None or generation[1] > time.time()
+
+
+# The generation this process last served under: a guess that saves a round trip, checked
+# against the cache on every request (never trusted on its own).
+_last_seen = {}
 
 
 def cached(name, build):
@@ -138,19 +147,13 @@ class PageCacheMiddleware:
             if request.method in ("GET", "HEAD"):
                 mark_private(response)
             return response
-        try:
-            generation = current_generation()
-        except Exception:
-            log.warning("Page cache unreachable: serving from the database", exc_info=True)
-            generation = None
-        if generation is None:
-            return mark_private(self.get_response(request))
         encoding = accepted_encoding(request)
-        key = entry_key(generation[0], request, encoding)
         try:
-            entry = page_cache().get(key)
+            generation, entry = self.lookup(request, encoding)
         except Exception:
             log.warning("Page cache unreachable: serving from the database", exc_info=True)
+            return mark_private(self.get_response(request))
+        if generation is None:
             return mark_private(self.get_response(request))
         if entry is not None:
             return self.respond(request, entry, generation, hit=True)
@@ -167,6 +170,24 @@ class PageCacheMiddleware:
         except Exception:
             log.warning("Page cache unreachable: could not store %s", request.path, exc_info=True)
         return self.respond(request, entries[encoding], generation, hit=False)
+
+    def lookup(self, request, encoding):
+        """(current generation, this request's entry or None), in one round trip to the
+        cache when the generation is the one this process saw last (nearly always): the
+        generation and the entry it would name are read together, so an entry is only
+        served while its generation is still the current one."""
+        guess = _last_seen.get("token")
+        if guess is not None:
+            key = entry_key(guess, request, encoding)
+            found = page_cache().get_many([GENERATION_KEY, key])
+            generation = found.get(GENERATION_KEY)
+            if generation is not None and generation[0] == guess and _still_valid(generation):
+                return generation, found.get(key)
+        generation = current_generation()
+        if generation is None:
+            return None, None
+        _last_seen["token"] = generation[0]
+        return generation, page_cache().get(entry_key(generation[0], request, encoding))
 
     def may_serve_cached(self, request):
         if not settings.PAGE_CACHE_ENABLED or request.method not in ("GET", "HEAD"):
