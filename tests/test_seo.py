@@ -28,7 +28,6 @@ from tests.factories import (
     ImageFactory,
     PostFactory,
     TagFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
