@@ -297,7 +297,9 @@ def test_overdue_complaints_stand_out_and_trigger_an_email(
     assert "SI 2013/3028" in page and "reg. 1(3)" in page and "s.5(6)" in page
 
 
-def test_the_overdue_alert_is_emailed_to_moderators(moderator, django_capture_on_commit_callbacks):
+def test_a_removal_missed_for_days_is_made_by_the_next_run(
+    moderator, django_capture_on_commit_callbacks
+):
     comment = CommentFactory()
     complaint = DefamationComplaint.objects.create(
         comment=comment,
@@ -337,3 +339,25 @@ def test_authors_do_not_see_defamation_complaints(client, author_user):
     client.force_login(author_user)
     url = reverse("admin:comments_defamationcomplaint_changelist")
     assert client.get(url).status_code == 403
+
+
+def test_overdue_complaints_trigger_an_email_to_moderators(moderator, monkeypatch):
+    """A notice that cannot be sent (the mail server refuses it) stays due; once past the
+    48 hours, `complaint_deadlines` emails the moderators, and the digest lists it."""
+    monkeypatch.setattr(moderation_services, "send_notice", lambda complaint, now=None: None)
+    complaint = DefamationComplaint.objects.create(
+        comment=CommentFactory(),
+        **{k: v for k, v in NOTICE.items() if k != "cannot_identify_poster"},
+        cannot_identify_poster=True,
+        received_at=timezone.now() - datetime.timedelta(days=7),
+    )
+    out = io.StringIO()
+    call_command("complaint_deadlines", stdout=out)
+    assert "1 complaint(s) overdue" in out.getvalue()
+    (alert,) = mail.outbox
+    assert alert.to == ["maria@example.org"] and "OVERDUE" in alert.subject
+    assert reverse("admin:comments_defamationcomplaint_change", args=[complaint.pk]) in alert.body
+    mail.outbox.clear()
+    call_command("moderation_digest", stdout=io.StringIO())
+    (digest,) = mail.outbox
+    assert f"Complaint {complaint.pk} about comment {complaint.comment_id}" in digest.body
