@@ -32,7 +32,7 @@ from django.views.decorators.http import require_http_methods
 from posts.models import Post
 
 from . import defamation, moderation_services, services
-from .forms import RemovalForm
+from .forms import ComplaintForm, RemovalForm
 from .models import (
     MODERATE_ANY,
     Comment,
@@ -102,6 +102,20 @@ class QueueFilter(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: key}),
                 "display": label,
             }
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Rows that change only through named actions, which record who decided what: never
+    added, edited or deleted by hand in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Comment)
@@ -490,7 +504,7 @@ class ModerationSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(RecordAdmin):
     """The Review queue: commenters' requests to look again at a decision. A review is
     decided by a moderator other than the one who took the decision (`Review.decide`)."""
 
@@ -516,15 +530,6 @@ class ReviewAdmin(admin.ModelAdmin):
 
     def has_moderate_permission(self, request):
         return moderates_comments(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         reviews = super().get_queryset(request)
@@ -582,7 +587,7 @@ class OpenComplaintFilter(admin.SimpleListFilter):
 
 
 @admin.register(DefamationComplaint)
-class DefamationComplaintAdmin(admin.ModelAdmin):
+class DefamationComplaintAdmin(RecordAdmin):
     """Notices of complaint under s.5 of the Defamation Act 2013 and the Defamation
     (Operators of Websites) Regulations 2013 (SI 2013/3028), each with its clock. The site
     sends the poster the notice on receipt and removes the comment when the poster's
@@ -596,14 +601,7 @@ class DefamationComplaintAdmin(admin.ModelAdmin):
     readonly_fields = [
         "comment_link",
         "clock",
-        "name",
-        "email",
-        "meaning",
-        "why_defamatory",
-        "inaccurate",
-        "cannot_identify_poster",
-        "share_name",
-        "share_email",
+        *ComplaintForm.Meta.fields,  # the notice of complaint, as the complainant gave it
         "received_at",
         "status",
         "poster_notified_at",
@@ -662,15 +660,6 @@ class DefamationComplaintAdmin(admin.ModelAdmin):
 
     def has_moderate_permission(self, request):
         return request.user.has_perm(MODERATE_ANY)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Comment")
     def comment_link(self, complaint):
