@@ -83,6 +83,28 @@ def current_generation():
     return generation
 
 
+def read_current(key_for):
+    """(current generation, the value stored under `key_for(its token)`, or None).
+
+    One round trip to the cache when the generation is the one this process saw last (nearly
+    always): the generation and the key it would name are read together, so a value is only
+    used while its generation is still the current one. (None, None) if no generation can be
+    had.
+    """
+    guess = _last_seen.get("token")
+    if guess is not None:
+        key = key_for(guess)
+        found = page_cache().get_many([GENERATION_KEY, key])
+        generation = found.get(GENERATION_KEY)
+        if generation is not None and generation[0] == guess and _still_valid(generation):
+            return generation, found.get(key)
+    generation = current_generation()
+    if generation is None:
+        return None, None
+    _last_seen["token"] = generation[0]
+    return generation, page_cache().get(key_for(generation[0]))
+
+
 def _still_valid(generation):
     return generation[1] is None or generation[1] > time.time()
 
@@ -97,18 +119,20 @@ def cached(name, build):
     pages): for data that cold renders share, such as the sidebar's."""
     if not settings.PAGE_CACHE_DATA:
         return build()
+
+    def key_for(token):
+        return f"data:{token}:{name}"
+
     try:
-        generation = current_generation()
-        key = f"data:{generation[0]}:{name}" if generation else None
-        value = page_cache().get(key) if key else None
+        generation, value = read_current(key_for)
     except Exception:
         log.warning("Page cache unreachable: building %s afresh", name, exc_info=True)
         return build()
     if value is None:
         value = build()
-        if key is not None:
+        if generation is not None:
             try:
-                page_cache().set(key, value, timeout=_timeout(generation))
+                page_cache().set(key_for(generation[0]), value, timeout=_timeout(generation))
             except Exception:
                 log.warning("Page cache unreachable: could not keep %s", name, exc_info=True)
     return value
@@ -149,7 +173,7 @@ class PageCacheMiddleware:
             return response
         encoding = accepted_encoding(request)
         try:
-            generation, entry = self.lookup(request, encoding)
+            generation, entry = read_current(lambda token: entry_key(token, request, encoding))
         except Exception:
             log.warning("Page cache unreachable: serving from the database", exc_info=True)
             return mark_private(self.get_response(request))
@@ -170,24 +194,6 @@ class PageCacheMiddleware:
         except Exception:
             log.warning("Page cache unreachable: could not store %s", request.path, exc_info=True)
         return self.respond(request, entries[encoding], generation, hit=False)
-
-    def lookup(self, request, encoding):
-        """(current generation, this request's entry or None), in one round trip to the
-        cache when the generation is the one this process saw last (nearly always): the
-        generation and the entry it would name are read together, so an entry is only
-        served while its generation is still the current one."""
-        guess = _last_seen.get("token")
-        if guess is not None:
-            key = entry_key(guess, request, encoding)
-            found = page_cache().get_many([GENERATION_KEY, key])
-            generation = found.get(GENERATION_KEY)
-            if generation is not None and generation[0] == guess and _still_valid(generation):
-                return generation, found.get(key)
-        generation = current_generation()
-        if generation is None:
-            return None, None
-        _last_seen["token"] = generation[0]
-        return generation, page_cache().get(entry_key(generation[0], request, encoding))
 
     def may_serve_cached(self, request):
         if not settings.PAGE_CACHE_ENABLED or request.method not in ("GET", "HEAD"):
