@@ -38,14 +38,11 @@ class LatestComments(PostFeed):
             .order_by("-submit_date", "-pk")[:COMMENT_FEED_LENGTH]
         )
 
-    def _state(self, request, *args, **kwargs):
-        if self._cached_state is None:
-            obj = self.get_object(request, *args, **kwargs)
-            # Aggregates, not ORDER BY … LIMIT 1: PostgreSQL sorts NULLs first when descending.
-            self._cached_state = self.comments(obj).aggregate(
-                updated=Max("moderated_at"), published=Max("submit_date"), count=Count("pk")
-            )
-        return self._cached_state
+    def feed_state(self, obj):
+        # Aggregates, not ORDER BY … LIMIT 1: PostgreSQL sorts NULLs first when descending.
+        return self.comments(obj).aggregate(
+            updated=Max("moderated_at"), published=Max("submit_date"), count=Count("pk")
+        )
 
     def item_title(self, comment):
         return f"{comment.name} on “{comment.content_object.plain_title}”"

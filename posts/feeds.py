@@ -13,11 +13,13 @@ import re
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Count, Max
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.views.decorators.http import condition
 
+from core import pagecache
 from core.site import site_url
 
 from .models import Author, Category, Post, Tag
@@ -63,17 +65,37 @@ class PostFeed(Feed):
 
     def __call__(self, request, *args, **kwargs):
         self.request = request
-        self._cached_state = None
+        self._built = None
         self.site_url = site_url(request)
         view = condition(etag_func=self.etag, last_modified_func=self.last_modified)(self._render)
         return view(request, *args, **kwargs)
 
-    def _render(self, request, *args, **kwargs):
+    def _feed(self, request, *args, **kwargs):
+        """(state, body, content type) of this feed, kept with the page cache's data: the
+        same for every reader, and invalidated by the same changes as the pages."""
+        if self._built is None:
+            name = f"{self.__class__.__name__}|{self.site_url}|{request.path}"
+            key = "feed:" + hashlib.sha256(name.encode()).hexdigest()[:32]
+            self._built = pagecache.cached(key, lambda: self._build(request, *args, **kwargs))
+        return self._built
+
+    def _build(self, request, *args, **kwargs):
+        state = self.feed_state(self.get_object(request, *args, **kwargs))
         response = super().__call__(request, *args, **kwargs)
-        # Django stamps Last-Modified from the items shown, but If-Modified-Since is judged
-        # against `last_modified()`; drop Django's so `condition` sends the value it checks.
-        response.headers.pop("Last-Modified", None)
-        return response
+        return state, response.content, response["Content-Type"]
+
+    def feed_state(self, obj):
+        """One cheap query whose answer changes whenever the feed's content can have changed
+        (for its ETag and Last-Modified)."""
+        return self.posts(obj).aggregate(
+            updated=Max("updated_at"), published=Max("published_at"), count=Count("pk")
+        )
+
+    def _render(self, request, *args, **kwargs):
+        # Django would stamp Last-Modified from the items shown, but If-Modified-Since is
+        # judged against `last_modified()`: only `condition` sends the value it checks.
+        _, body, content_type = self._feed(request, *args, **kwargs)
+        return HttpResponse(body, content_type=content_type)
 
     # What the feed covers; subclasses narrow it.
     def posts(self, obj):
@@ -97,13 +119,7 @@ class PostFeed(Feed):
         )
 
     def _state(self, request, *args, **kwargs):
-        """One cheap query that changes whenever the feed's content can have changed."""
-        if self._cached_state is None:
-            obj = self.get_object(request, *args, **kwargs)
-            self._cached_state = self.posts(obj).aggregate(
-                updated=Max("updated_at"), published=Max("published_at"), count=Count("pk")
-            )
-        return self._cached_state
+        return self._feed(request, *args, **kwargs)[0]
 
     def etag(self, request, *args, **kwargs):
         state = self._state(request, *args, **kwargs)

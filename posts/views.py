@@ -1,8 +1,12 @@
+import hashlib
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -26,16 +30,46 @@ def paginate(request, queryset):
         raise Http404("No such page.") from None
 
 
-def post_list(request, template, queryset, **context):
-    page = paginate(request, queryset.for_listing())
-    return TemplateResponse(
-        request, template, {"page_obj": page, "posts": page.object_list, **context}
-    )
+@dataclass(frozen=True)
+class Listed:
+    """A page of a list of posts as the page around it needs it: its number, and the list
+    itself (summaries and pagination) as HTML."""
+
+    number: int
+    html: str
+
+
+def listing(request, queryset, *, show_sticky=False, empty_is_404=False):
+    """The requested page of `queryset` as a `Listed`, kept with the page cache's data.
+
+    The list is the same for every reader and changes only with posts, terms, authors,
+    images or comment counts, each of which starts a new generation: a page made afresh
+    (page cache off or missed, or a reader with cookies of their own) costs no queries for it.
+    A page number that does not exist is a 404, as `paginate` says.
+    """
+    number = request.GET.get("page") or "1"
+
+    def build():
+        page = paginate(request, queryset.for_listing())
+        if empty_is_404 and not page.object_list:
+            raise Http404("No posts here.")
+        context = {"posts": page.object_list, "page_obj": page, "show_sticky": show_sticky}
+        return Listed(page.number, render_to_string("includes/post_list.html", context))
+
+    if not number.isascii() or not number.isdigit() or len(number) > 6:
+        return build()  # a 404, or an odd spelling of a page: not worth a cache entry
+    path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
+    return pagecache.cached(f"list:{path}:{int(number)}", build)
+
+
+def post_list(request, template, queryset, *, show_sticky=False, **context):
+    listed = listing(request, queryset, show_sticky=show_sticky)
+    return TemplateResponse(request, template, {"page_obj": listed, "listing": listed, **context})
 
 
 def home(request):
     posts = Post.objects.published().order_by("-sticky", "-published_at", "-pk")
-    return post_list(request, "posts/home.html", posts)
+    return post_list(request, "posts/home.html", posts, show_sticky=True)
 
 
 def detail(request, year, month, day, slug):
@@ -126,13 +160,11 @@ def archive(request, year, month=None, day=None):
     """
     first, last, kind = period_or_404(year, month, day)
     posts = Post.objects.published().between_local_dates(first, last)
-    page = paginate(request, posts.for_listing())
-    if not page.object_list:
-        raise Http404("No posts from that date.")
+    listed = listing(request, posts, empty_is_404=True)
     return TemplateResponse(
         request,
         "posts/date_archive.html",
-        {"page_obj": page, "posts": page.object_list, "period": first, "kind": kind},
+        {"page_obj": listed, "listing": listed, "period": first, "kind": kind},
     )
 
 

@@ -440,6 +440,66 @@ def test_a_reader_with_a_pending_comment_never_gets_the_shared_discussion(post, 
     assert "Only mine to see." not in text(get(post.get_absolute_url()))
 
 
+@pytest.mark.usefixtures("data_cache_only")
+def test_lists_and_feeds_made_afresh_reuse_their_shared_part_until_a_change(
+    post, held, committed, django_assert_num_queries
+):
+    with committed():
+        category = CategoryFactory(name="Libraries", slug="libraries")
+        post.categories.add(category)
+    local = timezone.localtime(post.published_at)
+    month = reverse("posts:archive-month", kwargs={"year": local.year, "month": local.month})
+    lists = ["/", month, f"/author/{post.author.slug}/", "/category/libraries/"]
+    feeds = ["/feed/", "/feed/atom/", "/comments/feed/"]
+    first = {url: get(url) for url in lists + feeds}
+    assert {url: r.status_code for url, r in first.items()} == dict.fromkeys(lists + feeds, 200)
+    for url in lists + feeds:
+        # At most the lookup of the author or category the URL names: the list is kept.
+        with django_assert_num_queries(1 if url in lists[2:] else 0):
+            again = get(url)
+        assert again.content == first[url].content, url
+    assert "0 Responses" in text(get("/"))
+    with committed():
+        services.approve(held, by=UserFactory(is_superuser=True, is_staff=True))
+    assert "1 Response" in text(get("/"))
+    assert "1 Response" in text(get("/category/libraries/"))
+    assert "The library needs a lift." in get("/comments/feed/").content.decode()
+    with committed():
+        PostFactory(title="Swimming pool reopens", author=post.author)
+    for url in ["/", month, f"/author/{post.author.slug}/", "/feed/"]:
+        assert "Swimming pool reopens" in get(url).content.decode(), url
+
+
+@pytest.mark.usefixtures("data_cache_only")
+def test_a_reader_with_a_cookie_of_their_own_shares_the_thread_but_not_their_form(
+    post, held, committed, django_assert_num_queries
+):
+    reader = Client()
+    with committed():
+        reader.post(
+            reverse("comments:post", args=[post.pk]),
+            comment_form_data(post, remember="on", name="Priya Shah", comment="Mine."),
+            REMOTE_ADDR="192.0.2.62",
+        )
+        services.approve(Comment.objects.get(comment="Mine."), by=UserFactory(is_staff=True))
+        reader.post(reverse("comments:like", args=[post.pk]))
+    reader.cookies.pop(OWN_COMMENTS_COOKIE)  # theirs is public now: nothing awaits for them
+    assert {REMEMBER_COOKIE, VISITOR_COOKIE} <= set(reader.cookies)
+    first = reader.get(post.get_absolute_url())
+    # Only what is theirs is looked up afresh: whether they like the post.
+    with django_assert_num_queries(1):
+        page = reader.get(post.get_absolute_url())
+    assert page.content == first.content
+    assert cache_state(page) is None
+    assert 'value="Priya Shah"' in page.content.decode()
+    assert 'aria-pressed="true"' in page.content.decode()
+    assert "1 person likes this" in text(page)
+    assert 'value="Priya Shah"' not in get(post.get_absolute_url()).content.decode()
+    with committed():
+        services.approve(held, by=UserFactory(is_staff=True))
+    assert "The library needs a lift." in text(reader.get(post.get_absolute_url()))
+
+
 def test_clear_page_cache_makes_every_page_afresh(post):
     get(post.get_absolute_url())
     assert cache_state(get(post.get_absolute_url())) == "hit"

@@ -3,6 +3,8 @@
 (Named `discussion`, not `comments`, so as not to shadow django-contrib-comments' tags.)
 """
 
+from dataclasses import dataclass
+
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count
@@ -18,54 +20,108 @@ from ..views import form_for, looks_like_id, own_comment_ids, visitor_id
 register = template.Library()
 
 
+@dataclass(frozen=True)
+class CommentPage:
+    """Where a page of the discussion sits among its pages (what the pagination shows)."""
+
+    number: int
+    num_pages: int
+
+    def has_previous(self):
+        return self.number > 1
+
+    def has_next(self):
+        return self.number < self.num_pages
+
+    def has_other_pages(self):
+        return self.num_pages > 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+    def next_page_number(self):
+        return self.number + 1
+
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """The comment a reply form answers, as the form and its heading need it."""
+
+    pk: int
+    name: str
+    url: str
+
+
 @register.simple_tag(takes_context=True)
 def discussion_section(context, post):
     """Responses, likes and the reply form for a post, in a fixed number of queries.
 
-    For a reader with nothing of their own on the page it is the same HTML for everyone,
-    kept with the page cache's data (so invalidated by the same changes): a post's page made
-    afresh, for an uncached URL or with the page cache off, does not rebuild it.
+    Two parts are kept with the page cache's data (so invalidated by the same changes):
+    - for a reader with nothing of their own on the page, the whole section, the same HTML
+      for everyone;
+    - for a reader with cookies of their own (a like, "remember me") or signed in, the
+      thread, counts and pagination, which they share with everyone unless they have a
+      comment awaiting moderation; their like and their form are added afresh.
+    So a post's page made afresh, for an uncached URL, with the page cache off or for a
+    reader of their own, does not rebuild the thread.
     """
     request = context["request"]
-    if request.user.is_authenticated or pagecache.is_personal(request):
-        return _render_section(context, post)
-    cpage, reply_to = (request.GET.get(name, "") for name in ("cpage", "replytocom"))
-    key = "discussion:{}:{}:{}".format(
-        post.pk, cpage if cpage.isdigit() else "", reply_to if reply_to.isdigit() else ""
+    cpage, reply = (request.GET.get(name, "") for name in ("cpage", "replytocom"))
+    suffix = "{}:{}".format(
+        cpage if looks_like_id(cpage) else "", reply if looks_like_id(reply) else ""
     )
-    return pagecache.cached(key, lambda: _render_section(context, post))
-
-
-def _render_section(context, post):
-    request = context["request"]
+    if not (request.user.is_authenticated or pagecache.is_personal(request)):
+        return pagecache.cached(
+            f"discussion:{post.pk}:{suffix}",
+            lambda: _render_section(request, post, _shared_part(post, cpage, reply)),
+        )
     own_ids = own_comment_ids(request)
-    page, nodes = threads.discussion(post, request.GET.get("cpage") or 1, own_ids)
-    count = Comment.objects.for_post(post).public().count()
+    if own_ids:  # their comments awaiting moderation are shown to them in place
+        shared = _shared_part(post, cpage, reply, own_ids)
+    else:
+        shared = pagecache.cached(
+            f"thread:{post.pk}:{suffix}", lambda: _shared_part(post, cpage, reply)
+        )
+    return _render_section(request, post, shared, context.get("csrf_token"))
+
+
+def _shared_part(post, cpage, reply_param, own_ids=()):
+    """What the section shows alike to every reader who has no comment awaiting moderation
+    (or, with `own_ids`, to that reader): plain values and HTML, cheap to keep."""
+    page, nodes = threads.discussion(post, cpage or 1, own_ids)
     reply_to = None
-    reply_param = request.GET.get("replytocom", "")
     if looks_like_id(reply_param):
-        reply_to = Comment.objects.for_post(post).public().filter(id=int(reply_param)).first()
+        comment = Comment.objects.for_post(post).public().filter(id=int(reply_param)).first()
+        if comment is not None:
+            reply_to = ReplyTo(comment.pk, comment.name, comment.get_absolute_url())
+    discussion_open = comments_open(post)
+    return {
+        "page_obj": CommentPage(page.number, page.paginator.num_pages),
+        "thread": rendering.render_thread(nodes, post, discussion_open),
+        "has_comments": bool(nodes),
+        "count": Comment.objects.for_post(post).public().count(),
+        "open": discussion_open,
+        "reply_to": reply_to,
+        "like_count": PostLike.objects.filter(post=post).count(),
+    }
+
+
+def _render_section(request, post, shared, csrf_token=None):
+    """The section for this reader: the shared part, with their like and their form."""
     likes = PostLike.objects.filter(post=post)
     if request.user.is_authenticated:
         liked = likes.filter(user=request.user).exists()
     else:
         visitor = visitor_id(request)
         liked = bool(visitor) and likes.filter(visitor=visitor).exists()
-    discussion_open = comments_open(post)
     section = {
+        **shared,
         "request": request,
         "user": request.user,
         "post": post,
-        "page_obj": page,
-        "thread": rendering.render_thread(nodes, post, discussion_open),
-        "nodes": nodes,
-        "count": count,
-        "open": discussion_open,
-        "form": form_for(post, request, reply_to=reply_to),
-        "reply_to": reply_to,
-        "like_count": likes.count(),
+        "form": form_for(post, request, reply_to=shared["reply_to"]),
         "liked": liked,
-        "csrf_token": context.get("csrf_token"),
+        "csrf_token": csrf_token,
     }
     return render_to_string("comments/section.html", section)
 
