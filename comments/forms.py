@@ -9,6 +9,7 @@ from django.core.validators import URLValidator
 from django_comments.forms import CommentForm as BaseCommentForm
 
 from core import sanitiser
+from core.forms import fast_renderer
 
 from .models import Comment, DefamationComplaint, HouseRule, Report, display_name
 
@@ -16,6 +17,8 @@ FORM_EXPIRED = "This form has expired. Please check your comment and post it aga
 
 
 class CommentForm(BaseCommentForm):
+    # On every post's page: its widgets are written without the template engine.
+    default_renderer = fast_renderer
     followup = forms.BooleanField(label="Notify me of follow-up comments by email", required=False)
     remember = forms.BooleanField(
         label="Remember my name, email and website in this browser", required=False

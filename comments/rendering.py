@@ -48,6 +48,8 @@ class _Urls:
 def _render(node, out, urls, author_user_id, discussion_open):
     c = node.comment
     pk = c.pk
+    raw_name = c.name  # a property that works the name out each time it is read: read it once
+    name = escape(raw_name)
     classes = "comment"
     if c.level:
         classes += " comment--reply"
@@ -60,7 +62,7 @@ def _render(node, out, urls, author_user_id, discussion_open):
     if c.is_removed:
         out.append(_removed(c, urls))
     else:
-        out.append(_header(c, urls, author_user_id))
+        out.append(_header(c, raw_name, name, urls, author_user_id))
         if node.own:
             confirm = (
                 ""
@@ -76,12 +78,12 @@ def _render(node, out, urls, author_user_id, discussion_open):
         if discussion_open and c.is_visible:
             actions.append(
                 f'<a href="{urls.reply}{pk}/" data-reply-to="{pk}">'
-                f'Reply<span class="visually-hidden"> to {escape(c.name)}</span></a>'
+                f'Reply<span class="visually-hidden"> to {name}</span></a>'
             )
         if c.is_visible:
             actions.append(
                 f'<a class="comment-report-link" href="{urls.report}{pk}/" rel="nofollow">'
-                f'Report<span class="visually-hidden"> the comment by {escape(c.name)}</span></a>'
+                f'Report<span class="visually-hidden"> the comment by {name}</span></a>'
             )
         if actions:
             out.append(f'    <p class="comment-reply">{" ".join(actions)}</p>\n')
@@ -94,10 +96,10 @@ def _render(node, out, urls, author_user_id, discussion_open):
     out.append("</li>\n")
 
 
-def _header(c, urls, author_user_id):
-    name = escape(c.name)
+def _header(c, raw_name, name, urls, author_user_id):
+    shown_name = name
     if c.user_url:
-        name = f'<a href="{escape(c.user_url)}" rel="nofollow ugc noopener">{name}</a>'
+        shown_name = f'<a href="{escape(c.user_url)}" rel="nofollow ugc noopener">{name}</a>'
     badge = (
         ' <span class="badge badge--author">Author</span>'
         if c.user_id and c.user_id == author_user_id
@@ -107,9 +109,10 @@ def _header(c, urls, author_user_id):
     shown = f"{when.day} {MONTHS[when.month - 1]} {when.year} at {when:%H:%M}"
     return (
         '    <header class="comment-meta">\n'
-        f'      <span class="comment-initials" aria-hidden="true">{escape(initials(c.name))}'
+        f'      <span class="comment-initials" aria-hidden="true">{escape(initials(raw_name))}'
         "</span>\n"
-        f'      <span class="comment-author" id="comment-{c.pk}-author">{name}</span>{badge}\n'
+        f'      <span class="comment-author" id="comment-{c.pk}-author">{shown_name}</span>'
+        f"{badge}\n"
         '      <span class="comment-says">says:</span>\n'
         f'      <a class="comment-permalink" href="{urls.permalink}{c.pk}/">'
         f'<time datetime="{when.isoformat()}">{shown}</time></a>\n'
