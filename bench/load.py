@@ -410,9 +410,10 @@ def probe(port, path, headers=None):
         conn.close()
 
 
-def in_process_timings(paths, runs, data_cache):
+def in_process_timings(paths, runs, data_cache, headers=None):
     """{path: median ms} of `runs` GETs each with the test client, the page cache off and the
-    data caches on or off (the first, unmeasured request warms per-process state)."""
+    data caches on or off, sending `headers` (e.g. a reader's cookie; the first, unmeasured
+    request warms per-process state)."""
     import statistics
 
     from django.conf import settings
@@ -420,7 +421,7 @@ def in_process_timings(paths, runs, data_cache):
 
     settings.PAGE_CACHE_ENABLED = False
     settings.PAGE_CACHE_DATA = data_cache
-    client = Client(HTTP_HOST=HOST)
+    client = Client(HTTP_HOST=HOST, headers=headers or {})
     medians = {}
     for path in paths:
         client.get(path)

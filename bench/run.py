@@ -219,8 +219,13 @@ def main(argv=None):
     measured_cold = measure_in_process(pages)
     post0, post500 = posts[0].get_absolute_url(), posts[500].get_absolute_url()
     costs = {}
-    for label, data_cache in (("data caches on", True), ("everything cold", False)):
-        times = in_process_timings([post0, post500], args.runs, data_cache)
+    cookie = dict(READERS)["reader's cookie"]
+    for label, data_cache, headers in (
+        ("data caches on", True, {}),
+        ("data caches on, reader's cookie", True, cookie),
+        ("everything cold", False, {}),
+    ):
+        times = in_process_timings([post0, post500], args.runs, data_cache, headers)
         shown = measured[pages[4][0]][2]
         costs[label] = {
             "fixed": times[post0],
