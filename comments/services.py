@@ -136,6 +136,7 @@ def publish_staff_reply(parent, user, text, ip_address=None):
             action=ModerationEvent.Action.APPROVED,
             actor=user,
             note="Replied from the moderation queue.",
+            made_public=True,
         )
         transaction.on_commit(lambda: notify_followers(reply))
     return reply
