@@ -661,6 +661,14 @@ class DefamationComplaintAdmin(RecordAdmin):
         (
             "The clock (SI 2013/3028: reg. 1(3) and the Schedule)",
             {
+                "description": "Within 48 hours of receiving the notice the poster is sent "
+                "it (or, if they cannot be emailed, the comment is removed); the poster has "
+                "until midnight at the end of the fifth day after the day it was sent to "
+                "answer; without a valid answer the comment is removed within 48 hours of "
+                "that (the Schedule). The operator's 48 hours leave out Saturdays, Sundays, "
+                "Good Friday, Christmas Day and bank holidays in England and Wales (reg. "
+                "1(3)); the poster's five days are calendar days. This is the Regulations' "
+                "procedure, not legal advice.",
                 "fields": [
                     "status",
                     "clock",
@@ -668,12 +676,16 @@ class DefamationComplaintAdmin(RecordAdmin):
                     "poster_notified_at",
                     "poster_deadline",
                     "closed_at",
-                ]
+                ],
             },
         ),
         (
             "The notice of complaint (Defamation Act 2013 s.5(6); SI 2013/3028 reg. 2)",
             {
+                "description": "Name (s.5(6)(a)); the statement and why it is defamatory "
+                "(s.5(6)(b)); where it is (s.5(6)(c)); email (reg. 2(a)); meaning (2(b)); "
+                "what is inaccurate or opinion not supported by fact (2(c)); that they cannot "
+                "identify the poster (2(d)); consent to share name and email (2(e)).",
                 "fields": [
                     "comment_link",
                     "name",
@@ -684,18 +696,20 @@ class DefamationComplaintAdmin(RecordAdmin):
                     "cannot_identify_poster",
                     "share_name",
                     "share_email",
-                ]
+                ],
             },
         ),
         (
-            "The poster’s answer",
+            "The poster’s answer (the Schedule)",
             {
+                "description": "Consent to removal, or a refusal with a full name and postal "
+                "address and whether they may be given to the complainant.",
                 "fields": [
                     "poster_answered_at",
                     "poster_name",
                     "poster_address",
                     "poster_shares_details",
-                ]
+                ],
             },
         ),
     ]

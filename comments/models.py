@@ -682,3 +682,10 @@ class DefamationComplaint(models.Model):
     @property
     def is_open(self):
         return self.status in self.OPEN
+
+    @property
+    def poster_last_day(self):
+        """The last day the poster may answer (their deadline is midnight at its end)."""
+        from .defamation import last_day_to_answer
+
+        return last_day_to_answer(self.poster_deadline) if self.poster_deadline else None

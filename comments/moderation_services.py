@@ -232,7 +232,7 @@ def send_notice(complaint, now=None):
             "complaint": complaint,
             "comment": comment,
             "post": comment.content_object,
-            "deadline": defamation.poster_deadline(now),
+            "last_day": defamation.last_day_to_answer(defamation.poster_deadline(now)),
             "respond_url": reverse("comments:respond", kwargs={"token": response_token(complaint)}),
         },
         [comment.user_email],
