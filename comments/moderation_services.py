@@ -285,6 +285,13 @@ def _close_by_removal(complaint, reason, now, by=None):
         comment = complaint.comment
         if not comment.is_removed:
             comment.remove(None, by=by, note=f"Defamation complaint: {reason}")
+            # The poster hears their comment is gone (like any removal), without a
+            # review link.
+            if comment.user_email:
+                event = comment.last_decision()
+                transaction.on_commit(
+                    lambda: services.notify_outcome(comment, event, offer_review=False)
+                )
         complaint.status = DefamationComplaint.Status.REMOVED
         complaint.closed_at = now
         complaint.save()

@@ -201,8 +201,9 @@ def test_the_poster_consents_and_the_comment_is_removed(
     complaint.refresh_from_db()
     assert complaint.status == Status.REMOVED
     assert Comment.objects.get(pk=comment.pk).is_removed
-    (told,) = mail.outbox
+    told, poster_told = sorted(mail.outbox, key=lambda m: m.to != ["alex@example.net"])
     assert told.to == ["alex@example.net"] and "has been removed" in told.body
+    assert poster_told.to == [comment.user_email] and "agreed to its removal" in poster_told.body
 
 
 def test_the_poster_refuses_with_details_and_the_comment_stays(
@@ -279,8 +280,12 @@ def test_a_silent_poster_has_the_comment_removed_after_five_days(
     complaint.refresh_from_db()
     assert complaint.status == Status.REMOVED
     assert Comment.objects.get(pk=comment.pk).is_removed
-    (told,) = mail.outbox
+    told, poster_told = sorted(mail.outbox, key=lambda m: m.to != ["alex@example.net"])
     assert told.to == ["alex@example.net"] and "did not answer by the deadline" in told.body
+    # The poster hears it is gone, like any removal, with no review link.
+    assert poster_told.to == [comment.user_email]
+    assert "has been removed" in poster_told.body and "did not answer" in poster_told.body
+    assert "/comments/review/" not in poster_told.body
 
 
 def test_a_poster_who_cannot_be_emailed_has_the_comment_removed_at_once(
@@ -355,7 +360,7 @@ def test_a_moderator_may_remove_the_comment_at_any_step(
         )
     complaint.refresh_from_db()
     assert complaint.status == Status.REMOVED and Comment.objects.get(pk=comment.pk).is_removed
-    assert [m.to for m in mail.outbox] == [["alex@example.net"]]
+    assert sorted(m.to for m in mail.outbox) == sorted([["alex@example.net"], [comment.user_email]])
 
 
 def test_authors_do_not_see_defamation_complaints(client, author_user):
