@@ -711,3 +711,30 @@ def test_bad_tokens_are_clear_pages(client):
         for token in ("x", signing.dumps({"d": "1"}), "a" * 300):
             response = client.get(reverse(f"comments:{name}", kwargs={"token": token}))
             assert response.status_code == 400, (name, token)
+
+
+def test_the_migration_counts_past_approvals_and_standing_restores_as_published(
+    first_moderator,
+):
+    """Rows from before `made_public`: every approval was counted as published, so it
+    stays so; a restore counts when the comment still stands on it, in public."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("comments.migrations.0005_digest_sent_at_event_made_public")
+    approved, restored, superseded = CommentFactory.create_batch(3)
+    approved.approve(by=first_moderator)
+    for comment in (restored, superseded):
+        comment.mark_spam(by=first_moderator)
+        comment.restore(by=first_moderator)
+    superseded.remove(HouseRule.objects.get(number=1), by=first_moderator)
+    ModerationEvent.objects.update(made_public=False)
+    migration.mark_published_events(apps, None)
+    published = set(
+        ModerationEvent.objects.filter(made_public=True).values_list("comment_id", "action")
+    )
+    assert published == {
+        (approved.pk, Event.APPROVED),
+        (restored.pk, Event.RESTORED),
+    }
