@@ -18,6 +18,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaks_filter
@@ -40,6 +42,7 @@ from .models import (
     HouseRule,
     ModerationEvent,
     ModerationSettings,
+    Report,
     Review,
     display_name,
     moderates_comments,
@@ -199,13 +202,47 @@ class CommentAdmin(admin.ModelAdmin):
         return super().get_object(request, object_id, from_field)
 
     def get_queryset(self, request):
-        comments = super().get_queryset(request).prefetch_related("content_object")
-        return comments.moderatable_by(request.user)
+        # ModelAdmin.get_queryset, with the ordering applied after the annotations it uses.
+        comments = self.model._default_manager.get_queryset().prefetch_related("content_object")
+        comments = comments.moderatable_by(request.user)
+        if self.queue(request) == "reported":
+            # The counts come in the changelist's own query (two subqueries), not one
+            # query a row.
+            open_reports = Report.objects.filter(
+                case__comment=OuterRef("pk"), case__closed_at__isnull=True
+            ).values("case__comment")
+            comments = comments.annotate(
+                report_count=Coalesce(
+                    Subquery(open_reports.annotate(n=Count("pk")).values("n")), 0
+                ),
+                reporter_count=Coalesce(
+                    Subquery(
+                        open_reports.annotate(n=Count("reporter_key", distinct=True)).values("n")
+                    ),
+                    0,
+                ),
+            )
+        return comments.order_by(*self.get_ordering(request))
+
+    @staticmethod
+    def queue(request):
+        return request.GET.get(QueueFilter.parameter_name) or DEFAULT_QUEUE
+
+    def get_list_display(self, request):
+        if self.queue(request) == "reported":
+            return [*self.list_display[:2], "reporters", "reports", *self.list_display[2:]]
+        return self.list_display
+
+    def get_ordering(self, request):
+        # The Reported queue puts the most widely reported comments first.
+        if self.queue(request) == "reported":
+            return ["-reporter_count", "-report_count", "-submit_date"]
+        return super().get_ordering(request)
 
     # Pages
 
     def changelist_view(self, request, extra_context=None):
-        queue = request.GET.get(QueueFilter.parameter_name) or DEFAULT_QUEUE
+        queue = self.queue(request)
         label = QUEUES.get(queue, QUEUES[DEFAULT_QUEUE])[0]
         title = "All comments" if queue == "all" else f"{label} comments"
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
@@ -275,6 +312,14 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.display(description="Why it was held")
     def why_held(self, comment):
         return comment.held_reason if comment.queue == "pending" and comment.held_reason else "—"
+
+    @admin.display(description="Readers reporting", ordering="reporter_count")
+    def reporters(self, comment):
+        return comment.reporter_count
+
+    @admin.display(description="Reports", ordering="report_count")
+    def reports(self, comment):
+        return comment.report_count
 
     @admin.display(description="Open reports")
     def open_reports(self, comment):
@@ -616,6 +661,14 @@ class DefamationComplaintAdmin(RecordAdmin):
         (
             "The clock (SI 2013/3028: reg. 1(3) and the Schedule)",
             {
+                "description": "Within 48 hours of receiving the notice the poster is sent "
+                "it (or, if they cannot be emailed, the comment is removed); the poster has "
+                "until midnight at the end of the fifth day after the day it was sent to "
+                "answer; without a valid answer the comment is removed within 48 hours of "
+                "that (the Schedule). The operator's 48 hours leave out Saturdays, Sundays, "
+                "Good Friday, Christmas Day and bank holidays in England and Wales (reg. "
+                "1(3)); the poster's five days are calendar days. This is the Regulations' "
+                "procedure, not legal advice.",
                 "fields": [
                     "status",
                     "clock",
@@ -623,12 +676,16 @@ class DefamationComplaintAdmin(RecordAdmin):
                     "poster_notified_at",
                     "poster_deadline",
                     "closed_at",
-                ]
+                ],
             },
         ),
         (
             "The notice of complaint (Defamation Act 2013 s.5(6); SI 2013/3028 reg. 2)",
             {
+                "description": "Name (s.5(6)(a)); the statement and why it is defamatory "
+                "(s.5(6)(b)); where it is (s.5(6)(c)); email (reg. 2(a)); meaning (2(b)); "
+                "what is inaccurate or opinion not supported by fact (2(c)); that they cannot "
+                "identify the poster (2(d)); consent to share name and email (2(e)).",
                 "fields": [
                     "comment_link",
                     "name",
@@ -639,18 +696,20 @@ class DefamationComplaintAdmin(RecordAdmin):
                     "cannot_identify_poster",
                     "share_name",
                     "share_email",
-                ]
+                ],
             },
         ),
         (
-            "The poster’s answer",
+            "The poster’s answer (the Schedule)",
             {
+                "description": "Consent to removal, or a refusal with a full name and postal "
+                "address and whether they may be given to the complainant.",
                 "fields": [
                     "poster_answered_at",
                     "poster_name",
                     "poster_address",
                     "poster_shares_details",
-                ]
+                ],
             },
         ),
     ]

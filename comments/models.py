@@ -251,6 +251,7 @@ class Comment(XtdComment):
             ModerationEvent.Action.APPROVED,
             by,
             note,
+            made_public=not was_public,
             is_public=True,
             is_removed=False,
             is_spam=False,
@@ -287,6 +288,7 @@ class Comment(XtdComment):
             ModerationEvent.Action.RESTORED,
             by,
             note,
+            made_public=public and not was_public,
             is_spam=False,
             is_removed=False,
             is_public=public,
@@ -301,7 +303,7 @@ class Comment(XtdComment):
         decisions = self.events.filter(action__in=ModerationEvent.DECISIONS)
         return decisions.order_by("-at", "-pk").first()
 
-    def _change(self, action, by, note, **fields):
+    def _change(self, action, by, note, made_public=False, **fields):
         with transaction.atomic():
             for name, value in fields.items():
                 setattr(self, name, value)
@@ -309,13 +311,23 @@ class Comment(XtdComment):
             self.save(update_fields=[*fields, "moderated_at", "comment_html"])
             rule = fields.get("removal_rule") if action == ModerationEvent.Action.REMOVED else None
             event = ModerationEvent.objects.create(
-                comment=self, action=action, actor=by, note=note[:500], rule=rule
+                comment=self,
+                action=action,
+                actor=by,
+                note=note[:500],
+                rule=rule,
+                made_public=made_public,
             )
-            # A decision settles the reports on the comment: they were answered by it.
+            # A decision settles the reports on the comment: they were answered by it, and
+            # the readers who reported it (if they gave an email) are told the outcome.
             if action in ModerationEvent.DECISIONS:
-                self.report_cases.filter(closed_at__isnull=True).update(
-                    closed_at=event.at, closed_by=by, outcome=action
-                )
+                cases = self.report_cases.filter(closed_at__isnull=True)
+                closed = list(cases.values_list("pk", flat=True))
+                cases.update(closed_at=event.at, closed_by=by, outcome=action)
+                if closed:
+                    from .moderation_services import notify_reporters  # services import models
+
+                    transaction.on_commit(lambda: notify_reporters(closed))
             return event
 
 
@@ -363,6 +375,11 @@ class ModerationEvent(models.Model):
         help_text="The house rule a removal cited (the public record counts removals by rule).",
     )
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    made_public = models.BooleanField(
+        default=False,
+        help_text="An approval or restore that put the comment in public view: the public "
+        "record counts it as published.",
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -411,6 +428,13 @@ class ModerationSettings(models.Model):
         "tell commenters when their comment is marked as spam",
         default=False,
         help_text="Off by default: spammers gain nothing from hearing they were caught.",
+    )
+    digest_sent_at = models.DateTimeField(
+        "moderation digest last sent",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="`moderation_digest` sends at most one digest a day: it records when here.",
     )
 
     class Meta:
@@ -658,3 +682,10 @@ class DefamationComplaint(models.Model):
     @property
     def is_open(self):
         return self.status in self.OPEN
+
+    @property
+    def poster_last_day(self):
+        """The last day the poster may answer (their deadline is midnight at its end)."""
+        from .defamation import last_day_to_answer
+
+        return last_day_to_answer(self.poster_deadline) if self.poster_deadline else None

@@ -13,7 +13,7 @@ import statistics
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -77,7 +77,8 @@ def _open_case(comment):
 
 
 def dismiss_reports(case, by, note=""):
-    """A moderator leaves the comment as it is: the reports are answered."""
+    """A moderator leaves the comment as it is: the reports are answered, and the readers
+    who reported it are told."""
     with transaction.atomic():
         now = timezone.now()
         case.closed_at, case.closed_by, case.outcome = now, by, Event.REPORTS_DISMISSED
@@ -85,6 +86,46 @@ def dismiss_reports(case, by, note=""):
         ModerationEvent.objects.create(
             comment=case.comment, action=Event.REPORTS_DISMISSED, actor=by, note=note, at=now
         )
+        transaction.on_commit(lambda: notify_reporters([case.pk]))
+
+
+# What a reader who reported a comment is told, by the outcome that closed the case.
+REPORT_OUTCOMES = {
+    Event.REMOVED: "has been removed",
+    Event.SPAM: "has been removed as spam",
+    Event.APPROVED: "is published: a moderator found it within the house rules",
+    Event.REPORTS_DISMISSED: "stays published: a moderator found it within the house rules",
+    Event.RESTORED: "is published: a moderator found it within the house rules",
+}
+
+
+def notify_reporters(case_ids):
+    """Tell each reader who reported the comment and gave an email (once each, however
+    many times they reported it) what was decided. Only the outcome and the house rule it
+    cites: never the commenter's details, the moderator's name or other reporters."""
+    cases = ReportCase.objects.filter(pk__in=case_ids).select_related("comment")
+    for case in cases:
+        comment = case.comment
+        post = comment.content_object
+        decision = (
+            comment.events.filter(action=case.outcome, at=case.closed_at)
+            .select_related("rule")
+            .first()
+        )
+        rule = decision.rule if decision is not None and case.outcome == Event.REMOVED else None
+        emails = {e.strip().lower() for e in case.reports.values_list("email", flat=True) if e}
+        for email in sorted(emails):
+            services._send(
+                "The comment you reported",
+                "comments/email/reporter_outcome.txt",
+                {
+                    "post": post,
+                    "outcome": REPORT_OUTCOMES.get(case.outcome, "has been looked at"),
+                    "rule": rule,
+                    "reported_on": case.opened_at,
+                },
+                [email],
+            )
 
 
 # Reviews
@@ -191,7 +232,7 @@ def send_notice(complaint, now=None):
             "complaint": complaint,
             "comment": comment,
             "post": comment.content_object,
-            "deadline": defamation.poster_deadline(now),
+            "last_day": defamation.last_day_to_answer(defamation.poster_deadline(now)),
             "respond_url": reverse("comments:respond", kwargs={"token": response_token(complaint)}),
         },
         [comment.user_email],
@@ -244,6 +285,13 @@ def _close_by_removal(complaint, reason, now, by=None):
         comment = complaint.comment
         if not comment.is_removed:
             comment.remove(None, by=by, note=f"Defamation complaint: {reason}")
+            # The poster hears their comment is gone (like any removal), without a
+            # review link.
+            if comment.user_email:
+                event = comment.last_decision()
+                transaction.on_commit(
+                    lambda: services.notify_outcome(comment, event, offer_review=False)
+                )
         complaint.status = DefamationComplaint.Status.REMOVED
         complaint.closed_at = now
         complaint.save()
@@ -380,18 +428,42 @@ def _digest_user():
     return Everyone()
 
 
+# A daily cron job that starts a little earlier than the day before (load, clock drift)
+# still sends: the digest waits 24 hours less this allowance after the last one.
+DIGEST_INTERVAL = datetime.timedelta(hours=24)
+DIGEST_ALLOWANCE = datetime.timedelta(minutes=10)
+
+
 def send_digest(now=None):
-    """Email the digest to the moderators; returns whether one was sent."""
+    """Email the digest to the moderators, at most once in 24 hours; returns whether one
+    was sent.
+
+    The time it was sent is kept on the discussion settings (`digest_sent_at`). The run
+    claims the day with one conditional UPDATE before sending, so two runs at the same
+    moment send one digest between them; a failed send gives the claim back."""
+    now = now or timezone.now()
     content = digest(now)
     recipients = services.moderator_emails()
     if content is None or not recipients:
         return False
-    return services._send(
+    row = ModerationSettings.objects.order_by("pk").first() or ModerationSettings.objects.create()
+    previous = row.digest_sent_at
+    due = Q(digest_sent_at__isnull=True) | Q(
+        digest_sent_at__lte=now - (DIGEST_INTERVAL - DIGEST_ALLOWANCE)
+    )
+    if not ModerationSettings.objects.filter(due, pk=row.pk).update(digest_sent_at=now):
+        return False  # a digest already went out in the last 24 hours
+    sent = services._send(
         "Moderation: items waiting more than 24 hours",
         "comments/email/digest.txt",
         {**content, "admin_url": reverse("admin:index")},
         recipients,
     )
+    if not sent:
+        ModerationSettings.objects.filter(pk=row.pk, digest_sent_at=now).update(
+            digest_sent_at=previous
+        )
+    return sent
 
 
 def month_starts(months, now=None):
@@ -434,9 +506,14 @@ def public_record(months=12, now=None):
                 return row
         return None
 
-    counted = {Event.APPROVED: "published", Event.HELD: "held", Event.SPAM: "spam"}
+    # "Published" counts every approval or restore that put a comment in public view
+    # (`ModerationEvent.made_public`): a comment restored after a removal, a spam verdict
+    # or an overturned review is published again. One comment counts once a month.
+    counted = {Event.HELD: "held", Event.SPAM: "spam"}
     events = ModerationEvent.objects.filter(
-        at__gte=first, action__in=[*counted, Event.REMOVED]
+        Q(action__in=[*counted, Event.REMOVED])
+        | Q(action__in=[Event.APPROVED, Event.RESTORED], made_public=True),
+        at__gte=first,
     ).values_list("action", "at", "rule__number", "comment_id")
     published_seen = set()
     for action, at, rule_number, comment_id in events:
@@ -447,7 +524,7 @@ def public_record(months=12, now=None):
             row["removed"] += 1
             key = rule_number or "other"
             row["by_rule"][key] = row["by_rule"].get(key, 0) + 1
-        elif action == Event.APPROVED:
+        elif action in (Event.APPROVED, Event.RESTORED):
             if (comment_id, row["start"]) not in published_seen:
                 published_seen.add((comment_id, row["start"]))
                 row["published"] += 1
@@ -492,13 +569,3 @@ def _waits_with_holds(holds):
             waits.append(after[0] - hold.at)
             decided.append(hold)
     return waits, decided
-
-
-def report_counts(comments):
-    """{comment id: open reports} for the admin's Reported queue, in one query."""
-    rows = (
-        Report.objects.filter(case__comment__in=comments, case__closed_at__isnull=True)
-        .values("case__comment_id")
-        .annotate(n=Count("pk"))
-    )
-    return {row["case__comment_id"]: row["n"] for row in rows}

@@ -136,6 +136,7 @@ def publish_staff_reply(parent, user, text, ip_address=None):
             action=ModerationEvent.Action.APPROVED,
             actor=user,
             note="Replied from the moderation queue.",
+            made_public=True,
         )
         transaction.on_commit(lambda: notify_followers(reply))
     return reply
@@ -379,14 +380,21 @@ def decision_from_review_token(token):
     return ModerationEvent.objects.select_related("comment", "rule", "actor").get(pk=data["d"])
 
 
-def notify_outcome(comment, event):
+def notify_outcome(comment, event, offer_review=True):
     """Tell the commenter what happened to their comment, under which rule and why, and
-    (for a removal or spam verdict) how to ask for a review."""
+    (for a removal or spam verdict) how to ask for a review. A removal that answers a
+    defamation complaint offers none: it follows the Regulations' procedure, which the
+    poster was told of in the notice."""
     post = comment.content_object
-    reviewable = event.action in (ModerationEvent.Action.REMOVED, ModerationEvent.Action.SPAM)
+    reviewable = offer_review and event.action in (
+        ModerationEvent.Action.REMOVED,
+        ModerationEvent.Action.SPAM,
+    )
     outcome = {
         ModerationEvent.Action.APPROVED: "has been approved and is now published",
-        ModerationEvent.Action.REMOVED: "has been removed by a moderator",
+        ModerationEvent.Action.REMOVED: (
+            "has been removed by a moderator" if event.actor_id else "has been removed"
+        ),
         ModerationEvent.Action.SPAM: "has been marked as spam and is not published",
     }.get(event.action, "has been moderated")
     note = event.note if event.rule is None or event.note != str(event.rule) else ""
@@ -399,6 +407,7 @@ def notify_outcome(comment, event):
             "outcome": outcome,
             "rule": event.rule,
             "note": note,
+            "by_moderator": event.actor_id is not None,
             "review_url": (
                 reverse("comments:review", kwargs={"token": review_token(event)})
                 if reviewable

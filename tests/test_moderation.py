@@ -2,6 +2,7 @@
 reviews by a second moderator, the public record, waiting times and the digest."""
 
 import datetime
+import io
 import re
 
 import pytest
@@ -178,6 +179,130 @@ def test_dismissing_reports_closes_the_case_and_leaves_the_comment(
     assert "Reported (0)" in admin_client.get(QUEUE_URL).content.decode()
 
 
+# Reporters are told the outcome
+
+
+def reported_by_three(client, comment):
+    """Two readers who gave an email (one of them twice, in different case) and one who
+    gave none."""
+    send_report(client, comment, ip="192.0.2.1", email="ann@example.net")
+    send_report(client, comment, ip="192.0.2.1", reason="spam", rule="", email="ANN@example.net")
+    send_report(client, comment, ip="192.0.2.2", reason="other", rule="", email="bo@example.net")
+    send_report(client, comment, ip="192.0.2.3", reason="spam", rule="")
+
+
+def test_readers_who_reported_a_comment_are_told_it_was_removed(
+    client, first_moderator, comment_settings, django_capture_on_commit_callbacks
+):
+    comment = CommentFactory(user_email="writer@example.net", user_name="Wendy Writer")
+    reported_by_three(client, comment)
+    rule = HouseRule.objects.get(number=3)
+    client.force_login(first_moderator)
+    with django_capture_on_commit_callbacks(execute=True):
+        act(
+            client,
+            QUEUE_URL + "?queue=reported",
+            "remove_comments",
+            [comment],
+            apply="1",
+            rule=rule.pk,
+            note="Moderator-only remark.",
+        )
+    to_reporters = [m for m in mail.outbox if m.subject.endswith("The comment you reported")]
+    assert sorted(m.to[0] for m in to_reporters) == ["ann@example.net", "bo@example.net"]
+    for message in to_reporters:
+        body = message.body
+        assert "the comment has been removed" in body
+        assert f"house rule {rule.number}: {rule.title}" in body
+        assert rule.get_absolute_url() in body
+        assert comment.content_object.get_absolute_url() in body
+        # Nothing about the commenter, the moderator, their note or the other readers.
+        for private in ("writer@", "Wendy Writer", "maria", "Moderator-only", "ann@", "bo@"):
+            assert private not in body.lower().replace(message.to[0], "")
+    # A later decision on the same comment tells them nothing more: the case is closed.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.restore(Comment.objects.get(pk=comment.pk), by=first_moderator)
+    assert not [m for m in mail.outbox if m.subject.endswith("The comment you reported")]
+
+
+@pytest.mark.parametrize(
+    ("hold_after", "decide", "told"),
+    [
+        (None, "dismiss_reports", "the comment stays published"),
+        (2, "approve_comments", "the comment is published"),  # held by reports, approved
+        (None, "mark_spam", "the comment has been removed as spam"),
+    ],
+)
+def test_readers_who_reported_a_comment_are_told_it_was_kept_or_spam(
+    hold_after,
+    decide,
+    told,
+    client,
+    first_moderator,
+    comment_settings,
+    django_capture_on_commit_callbacks,
+):
+    ModerationSettings.objects.update_or_create(defaults={"hold_after_reports": hold_after})
+    comment = CommentFactory()
+    reported_by_three(client, comment)
+    assert Comment.objects.get(pk=comment.pk).is_visible is (hold_after is None)
+    client.force_login(first_moderator)
+    with django_capture_on_commit_callbacks(execute=True):
+        act(client, QUEUE_URL + "?queue=reported", decide, [comment])
+    to_reporters = [m for m in mail.outbox if m.subject.endswith("The comment you reported")]
+    assert sorted(m.to[0] for m in to_reporters) == ["ann@example.net", "bo@example.net"]
+    assert all(told in m.body and "It broke house rule" not in m.body for m in to_reporters)
+
+
+# The Reported queue
+
+
+def test_the_reported_queue_counts_reports_and_distinct_readers_sortably(
+    client, first_moderator, comment_settings
+):
+    widely = CommentFactory(user_name="Widely Reported")
+    often = CommentFactory(user_name="Often Reported")
+    for n in range(3):
+        send_report(client, widely, ip=f"192.0.2.{n}")
+    for _ in range(4):
+        send_report(client, often, ip="198.51.100.7")  # one reader, four times
+    client.force_login(first_moderator)
+    page = client.get(QUEUE_URL, {"queue": "reported"}).content.decode()
+    assert "Readers reporting" in page and ">Reports<" in page
+    rows = re.findall(r"<tr>.*?</tr>", page, flags=re.S)
+    cells = [re.findall(r'<td class="field-(reporters|reports)">(\d+)</td>', r) for r in rows]
+    cells = [row for row in cells if row]
+    # Most readers first by default: 3 readers / 3 reports, then 1 reader / 4 reports.
+    assert cells == [[("reporters", "3"), ("reports", "3")], [("reporters", "1"), ("reports", "4")]]
+    assert page.index("Widely Reported") < page.index("Often Reported")
+    # Sorting by the Reports column (the fourth) puts the most reported first.
+    ordered = client.get(QUEUE_URL, {"queue": "reported", "o": "-4"}).content.decode()
+    assert ordered.index("Often Reported") < ordered.index("Widely Reported")
+    # The other queues have no such columns.
+    assert "Readers reporting" not in client.get(QUEUE_URL, {"queue": "all"}).content.decode()
+
+
+def test_the_reported_queue_runs_the_same_queries_however_many_are_reported(
+    client, first_moderator, comment_settings, django_assert_num_queries
+):
+    def reported(n):
+        for i in range(n):
+            comment = CommentFactory()
+            moderation_services.report(comment, reason="spam", ip=f"192.0.2.{i}")
+            moderation_services.report(comment, reason="other", ip=f"198.51.100.{i}")
+
+    client.force_login(first_moderator)
+    reported(2)
+    client.get(QUEUE_URL, {"queue": "reported"})
+    with CaptureQueriesContext(connection) as queries:
+        client.get(QUEUE_URL, {"queue": "reported"})
+    reported(12)
+    with django_assert_num_queries(len(queries)):
+        page = client.get(QUEUE_URL, {"queue": "reported"})
+    assert "Reported (14)" in page.content.decode()
+
+
 # The whole journey
 
 
@@ -189,7 +314,7 @@ def test_report_removal_commenter_told_review_by_second_moderator_overturned(
     comment = CommentFactory(user_email="writer@example.net")
     reply = CommentFactory(parent=comment)
     post = comment.content_object
-    send_report(client, comment)
+    send_report(client, comment, email="neighbour@example.net")
 
     client.force_login(first_moderator)
     assert "Reported (1)" in client.get(QUEUE_URL).content.decode()
@@ -211,6 +336,9 @@ def test_report_removal_commenter_told_review_by_second_moderator_overturned(
     assert f"house rule {rule.number}: {rule.title}" in told.body
     assert rule.get_absolute_url() in told.body
     assert "Personal remarks about another resident." in told.body
+    (reporter_told,) = [m for m in mail.outbox if m.to == ["neighbour@example.net"]]
+    assert "the comment has been removed" in reporter_told.body
+    assert "writer@example.net" not in reporter_told.body
     link = review_link(told)
 
     client.logout()
@@ -374,7 +502,11 @@ def test_the_public_record_matches_a_known_set_of_decisions(client, first_modera
 
     def event(comment, action, minutes, **kwargs):
         ModerationEvent.objects.create(
-            comment=comment, action=action, at=base + datetime.timedelta(minutes=minutes), **kwargs
+            comment=comment,
+            action=action,
+            at=base + datetime.timedelta(minutes=minutes),
+            made_public=action == Event.APPROVED,
+            **kwargs,
         )
 
     # Two held comments: one approved after 2 hours, one removed after 4: median 3 hours.
@@ -415,6 +547,41 @@ def test_the_public_record_matches_a_known_set_of_decisions(client, first_modera
     for comment in comments:
         assert comment.comment not in body and comment.user_email not in body
         assert comment.name not in body
+
+
+def test_restored_comments_count_as_published_on_the_public_record(
+    client, first_moderator, second_moderator
+):
+    """A comment put back in public view (a restore after a removal or a spam verdict, or
+    an overturned review) is published again; a restore back to the Pending queue, or an
+    approval of a comment already public, publishes nothing."""
+    rule = HouseRule.objects.get(number=1)
+    removed_then_restored = CommentFactory()
+    removed_then_restored.remove(rule, by=first_moderator)
+    removed_then_restored.restore(by=second_moderator)
+    held_removed_then_restored = CommentFactory(pending=True)
+    held_removed_then_restored.remove(rule, by=first_moderator)
+    held_removed_then_restored.restore(by=second_moderator)
+    assert held_removed_then_restored.queue == "pending"
+    spam_then_restored = CommentFactory()
+    spam_then_restored.mark_spam(by=first_moderator)
+    spam_then_restored.restore(by=second_moderator)
+    already_public = CommentFactory()
+    already_public.approve(by=first_moderator)
+    held_then_approved = CommentFactory(pending=True)
+    held_then_approved.approve(by=first_moderator)
+    overturned = CommentFactory()
+    services.remove(overturned, rule, by=first_moderator)
+    review = moderation_services.request_review(overturned.last_decision(), "Please look again.")
+    moderation_services.decide_review(review, Review.Outcome.OVERTURNED, by=second_moderator)
+    assert Comment.objects.get(pk=overturned.pk).is_visible
+
+    row = moderation_services.public_record()[-1]
+    # removed_then_restored, spam_then_restored, held_then_approved, overturned.
+    assert row["published"] == 4
+    assert (row["removed"], row["spam"], row["overturned"]) == (3, 1, 1)
+    page = client.get(reverse("moderation-record")).content.decode()
+    assert re.findall(r"<td>([^<]*)</td>", page)[-8] == "4"
 
 
 def test_the_house_rules_page_links_to_the_public_record(client):
@@ -493,6 +660,39 @@ def test_the_digest_is_sent_only_when_something_waited_24_hours(first_moderator)
     assert "Pending: 1 waiting, the oldest for 1 day 1 hour" in message.body
 
 
+def test_the_digest_is_sent_at_most_once_in_24_hours(first_moderator):
+    """Cron runs it daily; a second run (by hand, or a doubled cron line) within 24 hours
+    sends nothing. Time travel moves the recorded send time back, as a day passing would."""
+    CommentFactory(pending=True)
+    Comment.objects.update(submit_date=timezone.now() - datetime.timedelta(hours=30))
+    out = io.StringIO()
+    call_command("moderation_digest", stdout=out)
+    call_command("moderation_digest", stdout=out)
+    assert len(mail.outbox) == 1
+    assert "already sent" in out.getvalue()
+    sent_at = ModerationSettings.objects.get().digest_sent_at
+    assert sent_at is not None
+    later = sent_at + datetime.timedelta(hours=23)
+    assert moderation_services.send_digest(now=later) is False
+    assert len(mail.outbox) == 1
+    ModerationSettings.objects.update(digest_sent_at=sent_at - datetime.timedelta(hours=24))
+    call_command("moderation_digest", stdout=out)
+    assert len(mail.outbox) == 2
+
+
+def test_a_digest_that_could_not_be_sent_is_tried_again(first_moderator, settings):
+    """The mail server refuses: the run does not count as the day's digest."""
+    CommentFactory(pending=True)
+    Comment.objects.update(submit_date=timezone.now() - datetime.timedelta(hours=30))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    assert moderation_services.send_digest() is False
+    assert ModerationSettings.objects.get().digest_sent_at is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert moderation_services.send_digest() is True
+    assert len(mail.outbox) == 1
+
+
 def test_waiting_time_medians_over_30_days(first_moderator):
     rows = {row["queue"]: row for row in moderation_services.waiting_times(first_moderator)}
     assert rows["Pending"]["count"] == 0 and rows["Pending"]["median"] is None
@@ -511,3 +711,30 @@ def test_bad_tokens_are_clear_pages(client):
         for token in ("x", signing.dumps({"d": "1"}), "a" * 300):
             response = client.get(reverse(f"comments:{name}", kwargs={"token": token}))
             assert response.status_code == 400, (name, token)
+
+
+def test_the_migration_counts_past_approvals_and_standing_restores_as_published(
+    first_moderator,
+):
+    """Rows from before `made_public`: every approval was counted as published, so it
+    stays so; a restore counts when the comment still stands on it, in public."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("comments.migrations.0005_digest_sent_at_event_made_public")
+    approved, restored, superseded = CommentFactory.create_batch(3)
+    approved.approve(by=first_moderator)
+    for comment in (restored, superseded):
+        comment.mark_spam(by=first_moderator)
+        comment.restore(by=first_moderator)
+    superseded.remove(HouseRule.objects.get(number=1), by=first_moderator)
+    ModerationEvent.objects.update(made_public=False)
+    migration.mark_published_events(apps, None)
+    published = set(
+        ModerationEvent.objects.filter(made_public=True).values_list("comment_id", "action")
+    )
+    assert published == {
+        (approved.pk, Event.APPROVED),
+        (restored.pk, Event.RESTORED),
+    }

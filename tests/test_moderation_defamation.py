@@ -84,6 +84,16 @@ def test_the_operators_48_hours_leave_out_good_friday_christmas_and_bank_holiday
     assert defamation.operator_deadline(london(2026, 12, 24, 12)) == london(2026, 12, 30, 12)
 
 
+def test_new_years_day_is_the_bank_holiday_unless_it_falls_at_a_weekend():
+    """Regression: a weekday New Year's Day was taken for the following Monday."""
+    assert datetime.date(2026, 1, 1) in defamation.bank_holidays(2026)  # a Thursday
+    assert datetime.date(2026, 1, 5) not in defamation.bank_holidays(2026)
+    assert datetime.date(2022, 1, 3) in defamation.bank_holidays(2022)  # 1st a Saturday
+    assert datetime.date(2023, 1, 2) in defamation.bank_holidays(2023)  # 1st a Sunday
+    # New Year's Eve 2025 (Wednesday), noon: 12 hours, Friday 2nd's 24, then Monday's 12.
+    assert defamation.operator_deadline(london(2025, 12, 31, 12)) == london(2026, 1, 5, 12)
+
+
 def test_the_clock_runs_across_a_clock_change():
     # The clocks go forward on Sunday 29 March 2026: 48 real hours from Friday 27 at 12:00.
     start = london(2026, 3, 27, 12)
@@ -151,6 +161,16 @@ def test_the_poster_is_notified_at_once_with_the_complainants_details_withheld(
     assert "full name and postal address" in notice.body
     assert acknowledgement.to == ["alex@example.net"]
     assert "sent the person who posted it a copy" in acknowledgement.body
+    # Both name the fifth day after the day of the notice, whose end is the deadline
+    # (regression: they named the day after it, a day the poster does not have).
+    sent_on = timezone.localtime(complaint.poster_notified_at, LONDON).date()
+    fifth, sixth = (sent_on + datetime.timedelta(days=n) for n in (5, 6))
+    for message in (notice, acknowledgement):
+        body = " ".join(message.body.split())
+        assert f"midnight (UK time) at the end of {fifth:%A} {fifth.day} {fifth:%B %Y}" in body
+        assert f"{sixth:%A} {sixth.day} {sixth:%B %Y}" not in body
+    page = text(client.get(respond_link(notice)))
+    assert f"midnight at the end of {fifth:%A} {fifth.day} {fifth:%B %Y}" in page
     actions = set(comment.events.values_list("action", flat=True))
     assert {
         ModerationEvent.Action.COMPLAINT_RECEIVED,
@@ -181,8 +201,9 @@ def test_the_poster_consents_and_the_comment_is_removed(
     complaint.refresh_from_db()
     assert complaint.status == Status.REMOVED
     assert Comment.objects.get(pk=comment.pk).is_removed
-    (told,) = mail.outbox
+    told, poster_told = sorted(mail.outbox, key=lambda m: m.to != ["alex@example.net"])
     assert told.to == ["alex@example.net"] and "has been removed" in told.body
+    assert poster_told.to == [comment.user_email] and "agreed to its removal" in poster_told.body
 
 
 def test_the_poster_refuses_with_details_and_the_comment_stays(
@@ -259,8 +280,12 @@ def test_a_silent_poster_has_the_comment_removed_after_five_days(
     complaint.refresh_from_db()
     assert complaint.status == Status.REMOVED
     assert Comment.objects.get(pk=comment.pk).is_removed
-    (told,) = mail.outbox
+    told, poster_told = sorted(mail.outbox, key=lambda m: m.to != ["alex@example.net"])
     assert told.to == ["alex@example.net"] and "did not answer by the deadline" in told.body
+    # The poster hears it is gone, like any removal, with no review link.
+    assert poster_told.to == [comment.user_email]
+    assert "has been removed" in poster_told.body and "did not answer" in poster_told.body
+    assert "/comments/review/" not in poster_told.body
 
 
 def test_a_poster_who_cannot_be_emailed_has_the_comment_removed_at_once(
@@ -295,6 +320,9 @@ def test_overdue_complaints_stand_out_and_trigger_an_email(
         admin_client.get(reverse("admin:comments_defamationcomplaint_change", args=[complaint.pk]))
     )
     assert "SI 2013/3028" in page and "reg. 1(3)" in page and "s.5(6)" in page
+    # The admin's help cites each requirement where the moderator reads it.
+    for cited in ("2(d)", "2(e)", "Good Friday, Christmas Day", "fifth day", "not legal advice"):
+        assert cited in page, cited
 
 
 def test_a_removal_missed_for_days_is_made_by_the_next_run(
@@ -332,7 +360,7 @@ def test_a_moderator_may_remove_the_comment_at_any_step(
         )
     complaint.refresh_from_db()
     assert complaint.status == Status.REMOVED and Comment.objects.get(pk=comment.pk).is_removed
-    assert [m.to for m in mail.outbox] == [["alex@example.net"]]
+    assert sorted(m.to for m in mail.outbox) == sorted([["alex@example.net"], [comment.user_email]])
 
 
 def test_authors_do_not_see_defamation_complaints(client, author_user):

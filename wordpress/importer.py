@@ -775,6 +775,7 @@ class _Importer:
             action=action,
             note=f"Imported from WordPress (comment {wp_id})"[:500],
             at=moderated_at or submitted,
+            made_public=queue == "approved",
         )
         self.record(Kind.COMMENT, wp_id, comment)
         self.report.count("comment", queue)
