@@ -272,6 +272,8 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description="State")
     def state(self, comment):
+        if comment.erased_at is not None:
+            return "Deleted at the commenter’s request"
         label = QUEUES[comment.queue][0]
         if comment.queue == "removed" and comment.removal_rule_id:
             return f"{label} (house rule {comment.removal_rule.number})"
