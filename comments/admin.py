@@ -65,6 +65,11 @@ def counted(n, singular, plural=None):
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
+def live(comments):
+    """The comments a moderator can still act on: not deleted at the commenter's request."""
+    return [comment for comment in comments if comment.erased_at is None]
+
+
 class QuickReplyForm(forms.Form):
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -305,7 +310,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve selected comments", permissions=["moderate"])
     def approve_comments(self, request, queryset):
-        chosen = [comment for comment in queryset if not comment.is_visible]
+        chosen = [c for c in live(queryset) if not c.is_visible]
         with transaction.atomic():
             for comment in chosen:
                 services.approve(comment, by=request.user)
@@ -313,7 +318,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected as spam", permissions=["moderate"])
     def mark_spam(self, request, queryset):
-        chosen = [comment for comment in queryset if not comment.is_spam]
+        chosen = [c for c in live(queryset) if not c.is_spam]
         with transaction.atomic():
             for comment in chosen:
                 services.mark_spam(comment, by=request.user)
@@ -322,7 +327,7 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.action(description="Remove selected comments", permissions=["moderate"])
     def remove_comments(self, request, queryset):
         """Ask which house rule was broken (an intermediate page), then remove."""
-        chosen = [c for c in queryset if not (c.is_removed or c.is_spam)]
+        chosen = [c for c in live(queryset) if not (c.is_removed or c.is_spam)]
         form = RemovalForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             rule, note = form.cleaned_data["rule"], form.cleaned_data["note"]
@@ -350,7 +355,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Restore selected comments", permissions=["moderate"])
     def restore_comments(self, request, queryset):
-        chosen = [comment for comment in queryset if comment.is_removed or comment.is_spam]
+        chosen = [c for c in live(queryset) if c.is_removed or c.is_spam]
         with transaction.atomic():
             for comment in chosen:
                 services.restore(comment, by=request.user)

@@ -675,3 +675,16 @@ def test_moderators_record_requests_but_only_the_controller_exports_or_erases(
     comments = reverse("admin:comments_comment_changelist") + "?queue=all"
     assert "erase_commenter" not in client.get(comments).content.decode()
     assert HouseRule.objects.exists()
+
+
+def test_moderators_actions_pass_over_erased_placeholders(admin_client, jane_everywhere):
+    approved = jane_everywhere["approved"]
+    data_rights.erase([approved])
+    url = reverse("admin:comments_comment_changelist") + "?queue=removed"
+    listing = admin_client.get(url).content.decode()
+    assert "Deleted at the commenter’s request" in listing
+    for action in ("restore_comments", "approve_comments", "mark_spam"):
+        response = admin_client.post(url, {"action": action, "_selected_action": [approved.pk]})
+        assert response.status_code == 302
+    placeholder = Comment.objects.get(pk=approved.pk)
+    assert placeholder.is_removed and not placeholder.is_spam and placeholder.comment == ""
