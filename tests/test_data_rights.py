@@ -115,7 +115,9 @@ def test_a_real_follow_up_email_ends_with_the_link(committed):
 def test_the_privacy_notice_links_to_the_page(client):
     page = client.get(reverse("privacy")).content.decode()
     assert 'href="/comments/your-data/"' in page
-    assert "Deleted at the commenter’s request" in text(client.get(reverse("privacy")))
+    notice = text(client.get(reverse("privacy")))
+    assert "Deleted at the commenter’s request" in notice
+    assert "When you ask for your comments and your data: the email address you give" in notice
 
 
 def test_known_and_unknown_addresses_get_the_same_page_the_same_work_and_one_email(

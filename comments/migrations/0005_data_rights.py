@@ -26,6 +26,12 @@ the note \"Deleted at the commenter's request\" so that the replies still make s
 You can also ask us, by any means, for a copy of your data, for it to be corrected or deleted,
 or object to how we use it. We will reply within one month (or, for a complex request, tell you
 within that month that we need up to two more)."""
+OLD_SIGN_IN = "- **When you sign in** (authors and moderators only): a session cookie.\n"
+NEW_SIGN_IN = (
+    OLD_SIGN_IN
+    + "- **When you ask for your comments and your data:** the email address you give, to "
+    "send you a link, and a\n  cookie that keeps the page open in your browser for an hour.\n"
+)
 OLD_DRAFT = "*(Draft: the councillor should add how long email addresses are kept.)*\n"
 
 
@@ -52,7 +58,11 @@ def forwards(apps, schema_editor):
     FlatPage = apps.get_model("flatpages", "FlatPage")
     for page in FlatPage.objects.filter(url="/privacy/"):
         if OLD_RIGHTS in page.content:
-            page.content = page.content.replace(OLD_RIGHTS, NEW_RIGHTS).replace(OLD_DRAFT, "")
+            page.content = (
+                page.content.replace(OLD_RIGHTS, NEW_RIGHTS)
+                .replace(OLD_DRAFT, "")
+                .replace(OLD_SIGN_IN, NEW_SIGN_IN)
+            )
             page.save(update_fields=["content"])
 
 
@@ -60,7 +70,9 @@ def backwards(apps, schema_editor):
     FlatPage = apps.get_model("flatpages", "FlatPage")
     for page in FlatPage.objects.filter(url="/privacy/"):
         if NEW_RIGHTS in page.content:
-            page.content = page.content.replace(NEW_RIGHTS, OLD_RIGHTS)
+            page.content = page.content.replace(NEW_RIGHTS, OLD_RIGHTS).replace(
+                NEW_SIGN_IN, OLD_SIGN_IN
+            )
             page.save(update_fields=["content"])
 
 
