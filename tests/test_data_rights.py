@@ -117,7 +117,7 @@ def test_the_privacy_notice_links_to_the_page(client):
     assert 'href="/comments/your-data/"' in page
     notice = text(client.get(reverse("privacy")))
     assert "Deleted at the commenter’s request" in notice
-    assert "When you ask for your comments and your data: the email address you give" in notice
+    assert "When you ask for your comments and your data:</strong> the email address" in notice
 
 
 def test_known_and_unknown_addresses_get_the_same_page_the_same_work_and_one_email(
