@@ -769,7 +769,8 @@ class DataRequest(models.Model):
     )
 
     class Meta:
-        ordering = ["completed_at", "received_at"]
+        # Waiting requests first, oldest first, on every database (NULLs sort differently).
+        ordering = [models.F("completed_at").asc(nulls_first=True), "received_at"]
         permissions = [("handle_data_request", "Can export and erase commenters’ data")]
         indexes = [models.Index(fields=["completed_at", "received_at"], name="datarequest_idx")]
 

@@ -690,3 +690,13 @@ def test_moderators_actions_pass_over_erased_placeholders(admin_client, jane_eve
         assert response.status_code == 302
     placeholder = Comment.objects.get(pk=approved.pk)
     assert placeholder.is_removed and not placeholder.is_spam and placeholder.comment == ""
+
+
+def test_requests_waiting_for_an_answer_come_first_oldest_first():
+    now = timezone.now()
+    done = DataRequest.objects.create(
+        kind="export", received_at=now - datetime.timedelta(days=9), completed_at=now
+    )
+    newer = DataRequest.objects.create(kind="export", received_at=now)
+    older = DataRequest.objects.create(kind="erasure", received_at=now - datetime.timedelta(days=3))
+    assert list(DataRequest.objects.all()) == [older, newer, done]

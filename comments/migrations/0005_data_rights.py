@@ -127,7 +127,7 @@ class Migration(migrations.Migration):
                 ('handled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['completed_at', 'received_at'],
+                'ordering': [models.F('completed_at').asc(nulls_first=True), 'received_at'],
                 'permissions': [('handle_data_request', 'Can export and erase commenters’ data')],
                 'indexes': [models.Index(fields=['completed_at', 'received_at'], name='datarequest_idx')],
             },
