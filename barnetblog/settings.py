@@ -243,6 +243,18 @@ COMMENT_CONFIRMATION_MAX_AGE = 7 * 24 * 3600
 COMMENT_UNSUBSCRIBE_MAX_AGE = 365 * 24 * 3600
 # `manage.py purge_comment_data` (daily) blanks commenters' IP addresses after this many days.
 COMMENT_IP_RETENTION_DAYS = int(os.environ.get("BARNETBLOG_IP_RETENTION_DAYS", "90"))
+# Residents' data rights (comments/data_rights.py), and the other periods purge_comment_data
+# applies; the privacy notice states every one of them.
+COMMENT_DATA_LINK_MAX_AGE = 24 * 3600  # the emailed link to "Your comments and your data"
+COMMENT_DATA_SESSION_MAX_AGE = 3600  # the page, once opened, in that browser
+COMMENT_DATA_LINKS_PER_HOUR = 3  # links sent to one address (more are quietly not sent)
+COMMENT_DATA_REQUESTS_PER_MINUTE = 5  # link requests from one IP address
+COMMENT_DATA_REQUEST_RETENTION_DAYS = int(os.environ.get("BARNETBLOG_DATA_REQUEST_DAYS", "730"))
+COMMENT_REPORT_RETENTION_DAYS = int(os.environ.get("BARNETBLOG_REPORT_RETENTION_DAYS", "90"))
+COMMENT_REVIEW_RETENTION_DAYS = int(os.environ.get("BARNETBLOG_REVIEW_RETENTION_DAYS", "90"))
+# A year after a complaint closes: the limitation period for defamation (Limitation Act 1980,
+# s. 4A).
+COMMENT_COMPLAINT_RETENTION_DAYS = int(os.environ.get("BARNETBLOG_COMPLAINT_RETENTION_DAYS", "365"))
 
 # Two caches. "default" keeps rate limits; "pages" keeps whole pages for anonymous readers
 # (core/pagecache.py). With REDIS_URL both live in Redis, shared by every worker and server.
@@ -293,4 +305,5 @@ PAGE_CACHE_PERSONAL_COOKIES = (
     "bb_comments",  # their own comments awaiting moderation
     "bb_commenter",  # "remember me": the form is filled in
     "bb_visitor",  # they liked a post
+    "bb_yourdata",  # "Your comments and your data" is open in this browser
 )

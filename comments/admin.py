@@ -11,6 +11,8 @@ Comments change only through their named methods (`approve`, `remove`, `mark_spa
 apart from the quick reply. django-comments-xtd's own admin is not registered for our model.
 """
 
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -20,7 +22,7 @@ from django.contrib.admin.utils import unquote
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaks_filter
 from django.template.loader import render_to_string
@@ -33,11 +35,12 @@ from django.views.decorators.http import require_http_methods
 
 from posts.models import Post
 
-from . import defamation, moderation_services, services
+from . import data_rights, defamation, moderation_services, services
 from .forms import ComplaintForm, RemovalForm
 from .models import (
     MODERATE_ANY,
     Comment,
+    DataRequest,
     DefamationComplaint,
     HouseRule,
     ModerationEvent,
@@ -63,6 +66,11 @@ DEFAULT_QUEUE = "pending"
 
 def counted(n, singular, plural=None):
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def live(comments):
+    """The comments a moderator can still act on: not deleted at the commenter's request."""
+    return [comment for comment in comments if comment.erased_at is None]
 
 
 class QuickReplyForm(forms.Form):
@@ -138,6 +146,8 @@ class CommentAdmin(admin.ModelAdmin):
         "remove_comments",
         "restore_comments",
         "dismiss_reports",
+        "export_commenter",
+        "erase_commenter",
     ]
     fieldsets = [
         (None, {"fields": ["text", "commenter", "post_link", "in_reply_to", "submit_date"]}),
@@ -304,6 +314,8 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description="State")
     def state(self, comment):
+        if comment.erased_at is not None:
+            return "Deleted at the commenter’s request"
         label = QUEUES[comment.queue][0]
         if comment.queue == "removed" and comment.removal_rule_id:
             return f"{label} (house rule {comment.removal_rule.number})"
@@ -343,7 +355,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve selected comments", permissions=["moderate"])
     def approve_comments(self, request, queryset):
-        chosen = [comment for comment in queryset if not comment.is_visible]
+        chosen = [c for c in live(queryset) if not c.is_visible]
         with transaction.atomic():
             for comment in chosen:
                 services.approve(comment, by=request.user)
@@ -351,7 +363,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected as spam", permissions=["moderate"])
     def mark_spam(self, request, queryset):
-        chosen = [comment for comment in queryset if not comment.is_spam]
+        chosen = [c for c in live(queryset) if not c.is_spam]
         with transaction.atomic():
             for comment in chosen:
                 services.mark_spam(comment, by=request.user)
@@ -360,7 +372,7 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.action(description="Remove selected comments", permissions=["moderate"])
     def remove_comments(self, request, queryset):
         """Ask which house rule was broken (an intermediate page), then remove."""
-        chosen = [c for c in queryset if not (c.is_removed or c.is_spam)]
+        chosen = [c for c in live(queryset) if not (c.is_removed or c.is_spam)]
         form = RemovalForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             rule, note = form.cleaned_data["rule"], form.cleaned_data["note"]
@@ -388,7 +400,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Restore selected comments", permissions=["moderate"])
     def restore_comments(self, request, queryset):
-        chosen = [comment for comment in queryset if comment.is_removed or comment.is_spam]
+        chosen = [c for c in live(queryset) if c.is_removed or c.is_spam]
         with transaction.atomic():
             for comment in chosen:
                 services.restore(comment, by=request.user)
@@ -408,6 +420,29 @@ class CommentAdmin(admin.ModelAdmin):
             f"Dismissed the reports of {counted(len(cases), 'comment')}.",
             messages.SUCCESS if cases else messages.WARNING,
         )
+
+    # Data rights: the commenters' data, by the email of the chosen comments.
+
+    def has_handle_permission(self, request):
+        return request.user.has_perm(HANDLE_DATA)
+
+    @admin.action(description="Export this commenter’s data (JSON)", permissions=["handle"])
+    def export_commenter(self, request, queryset):
+        emails = sorted({c.user_email.lower() for c in queryset if c.user_email})
+        if len(emails) != 1:
+            self.message_user(request, ONE_COMMENTER, messages.ERROR)
+            return None
+        return export_response(request, emails[0], route=DataRequest.Route.OTHER)
+
+    @admin.action(
+        description="Erase this commenter (every comment by their email)", permissions=["handle"]
+    )
+    def erase_commenter(self, request, queryset):
+        emails = sorted({c.user_email.lower() for c in queryset if c.user_email})
+        if len(emails) != 1:
+            self.message_user(request, ONE_COMMENTER, messages.ERROR)
+            return None
+        return erase_or_confirm(self, request, queryset, emails[0], None)
 
     def report(self, request, verb, done, selected, reason):
         message = f"{verb} {counted(len(done), 'comment')}."
@@ -750,3 +785,163 @@ class DefamationComplaintAdmin(RecordAdmin):
                 moderation_services.remove_for_complaint(complaint, by=request.user)
                 done += 1
         self.message_user(request, f"Removed the comments of {counted(done, 'complaint')}.")
+
+
+# Residents' data rights (comments/data_rights.py).
+#
+# Least privilege: Moderators may see, record and update the log of requests (a request that
+# arrives by email or letter is theirs to write down), but exporting a commenter's data and
+# erasing a commenter need `comments.handle_data_request`, which no group has: superusers
+# only, unless the councillor grants it. The councillor is the data controller; an export
+# puts all of a person's data in a file that leaves the site, an erasure cannot be undone
+# (and could destroy what a defamation complaint relies on), and both depend on having
+# checked who is asking, which is the controller's call.
+
+HANDLE_DATA = "comments.handle_data_request"
+ONE_COMMENTER = "Choose comments (or a request) of one commenter: one email address."
+
+
+def export_response(request, email, route, data_request=None):
+    """The JSON the self-service page gives, as a download; the request is logged."""
+    data = data_rights.export(email)
+    outcome = f"Exported {counted(len(data['comments']), 'comment')} as JSON from the admin."
+    if data_request is None:
+        data_rights.log(DataRequest.Kind.EXPORT, email, outcome, by=request.user, route=route)
+    else:
+        data_request.complete(outcome, by=request.user)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="commenter-data-{stamp}.json"'
+    return response
+
+
+def erase_or_confirm(model_admin, request, queryset, email, data_request):
+    """Ask first (an intermediate page); once confirmed, erase and log it."""
+    if request.POST.get("confirm") == "yes":
+        with transaction.atomic():
+            deleted, kept = data_rights.erase_commenter(email, by=request.user)
+            outcome = data_rights.erasure_outcome(deleted, kept)
+            if data_request is None:
+                data_rights.log(
+                    DataRequest.Kind.ERASURE,
+                    email,
+                    outcome,
+                    by=request.user,
+                    route=DataRequest.Route.OTHER,
+                )
+            else:
+                data_request.email = ""  # the record of an erasure keeps no address
+                data_request.save(update_fields=["email"])
+                data_request.complete(outcome, by=request.user)
+        model_admin.message_user(request, outcome, messages.SUCCESS)
+        return None
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Erase a commenter",
+        "opts": model_admin.opts,
+        "email": email,
+        "comments": data_rights.with_posts(data_rights.comments_of(email)),
+        "selected": queryset,
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, "admin/comments/erase_commenter.html", context)
+
+
+class DataRequestStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Waiting for an answer"), ("overdue", "Overdue"), ("done", "Answered")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "done":
+            return queryset.filter(completed_at__isnull=False)
+        waiting = queryset.filter(completed_at__isnull=True)
+        if self.value() == "open":
+            return waiting
+        if self.value() == "overdue":
+            return waiting.filter(pk__in=[r.pk for r in waiting if r.is_overdue])
+        return queryset
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(admin.ModelAdmin):
+    """The controller's log of requests about commenters' data, each with its deadline
+    (UK GDPR Art. 12(3)). Self-service downloads and deletions are logged as they happen;
+    record here what arrives any other way, then answer it with the actions."""
+
+    list_display = ["received_at", "kind", "route", "email", "deadline", "outcome"]
+    list_filter = [DataRequestStatusFilter, "kind", "route"]
+    search_fields = ["=email"]
+    search_help_text = "An exact email address."
+    fields = [
+        "kind",
+        "route",
+        "email",
+        "details",
+        "received_at",
+        "extended",
+        "deadline",
+        "completed_at",
+        "outcome",
+        "handled_by",
+    ]
+    readonly_fields = ["deadline", "completed_at", "outcome", "handled_by"]
+    actions = ["export_data", "erase_data", "mark_answered"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the log is kept; `purge_comment_data` clears its personal data
+
+    def has_handle_permission(self, request):
+        return request.user.has_perm(HANDLE_DATA)
+
+    def save_model(self, request, obj, form, change):
+        obj.email = data_rights.normalise(obj.email)
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="Answer due")
+    def deadline(self, data_request):
+        if data_request.received_at is None:
+            return "One month after the date received."
+        due = f"{timezone.localtime(data_request.due_at):%d %b %Y}"
+        if data_request.completed_at is not None:
+            return f"Answered {timezone.localtime(data_request.completed_at):%d %b %Y}"
+        if data_request.is_overdue:
+            return format_html('<strong class="errornote">OVERDUE: was due {}</strong>', due)
+        return f"By {due}" + (" (extended)" if data_request.extended else "")
+
+    def _one(self, request, queryset):
+        chosen = [r for r in queryset if r.email]
+        if len(chosen) != 1:
+            self.message_user(request, "Choose one request with an email address.", messages.ERROR)
+            return None
+        return chosen[0]
+
+    @admin.action(description="Export this commenter’s data (JSON)", permissions=["handle"])
+    def export_data(self, request, queryset):
+        data_request = self._one(request, queryset)
+        if data_request is None:
+            return None
+        return export_response(request, data_request.email, None, data_request=data_request)
+
+    @admin.action(
+        description="Erase this commenter (every comment by this email)", permissions=["handle"]
+    )
+    def erase_data(self, request, queryset):
+        data_request = self._one(request, queryset)
+        if data_request is None:
+            return None
+        return erase_or_confirm(self, request, queryset, data_request.email, data_request)
+
+    @admin.action(description="Mark as answered", permissions=["change"])
+    def mark_answered(self, request, queryset):
+        waiting = list(queryset.filter(completed_at__isnull=True))
+        for data_request in waiting:
+            data_request.complete("Answered (recorded by hand).", by=request.user)
+        self.message_user(request, f"Marked {counted(len(waiting), 'request')} as answered.")

@@ -296,3 +296,22 @@ class PosterResponseForm(forms.Form):
                         "address; without them it will be removed.",
                     )
         return cleaned
+
+
+class YourDataForm(forms.Form):
+    """The address a resident commented with, to be sent a link to their comments and data."""
+
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="The address you gave with your comments. We will email a link to it.",
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if sanitiser.has_invisible_controls(email):
+            raise forms.ValidationError(
+                "Your email address contains invisible control or text-direction characters."
+            )
+        return email

@@ -15,6 +15,7 @@ Every decision goes through a named method (`approve`, `remove`, `mark_spam`, `r
 which records a `ModerationEvent`.
 """
 
+import calendar
 import datetime
 
 from django.conf import settings
@@ -177,6 +178,13 @@ class Comment(XtdComment):
         HouseRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the commenter had it deleted: its replies keep their place, and "
+        "nothing of its author or text is kept.",
+    )
 
     objects = CommentManager()
 
@@ -304,6 +312,8 @@ class Comment(XtdComment):
         return decisions.order_by("-at", "-pk").first()
 
     def _change(self, action, by, note, made_public=False, **fields):
+        if self.erased_at is not None:
+            raise PermissionDenied("This comment was deleted at the commenter’s request.")
         with transaction.atomic():
             for name, value in fields.items():
                 setattr(self, name, value)
@@ -351,6 +361,7 @@ class ModerationEvent(models.Model):
         POSTER_NOTIFIED = "poster_notified", "Poster sent the notice of complaint"
         POSTER_RESPONDED = "poster_responded", "Poster answered the complaint"
         COMPLAINT_CLOSED = "complaint_closed", "Defamation complaint closed"
+        ERASED = "erased", "Deleted at the commenter’s request"
 
     # What a moderator (or a discussion rule) decides about a comment: a review can ask
     # for these to be looked at again (a hold is not a decision: the comment waits).
@@ -689,3 +700,123 @@ class DefamationComplaint(models.Model):
         from .defamation import last_day_to_answer
 
         return last_day_to_answer(self.poster_deadline) if self.poster_deadline else None
+
+
+# Residents' data rights (UK GDPR): the self-service links, and the controller's log.
+
+
+def months_after(moment, months):
+    """The same local date `months` calendar months after `moment` (the last day of the month
+    when that month is shorter), at the end of that day: how the ICO counts "one month"."""
+    local = timezone.localtime(moment)
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    day = datetime.date(year, month, min(local.day, last_day))
+    end = datetime.datetime.combine(day, datetime.time(23, 59, 59))
+    return timezone.make_aware(end, timezone.get_current_timezone())
+
+
+class DataLinkQuerySet(models.QuerySet):
+    def for_email(self, email):
+        return self.filter(email=email.strip().lower())
+
+
+class DataLink(models.Model):
+    """A signed, time-limited, single-use link to "Your comments and your data", emailed to
+    whoever asks for one. Opening it (a POST: mail scanners only fetch) spends the link and
+    starts a short session in that browser. Only hashes of the secrets are kept; the address
+    is deleted with the row by `purge_comment_data` once the link and its session are over."""
+
+    email = models.EmailField()
+    secret_hash = models.CharField(max_length=64, editable=False)
+    session_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DataLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["email", "created_at"], name="datalink_email_idx")]
+
+    def __str__(self):
+        return f"Data link {self.pk} ({self.created_at:%d %b %Y %H:%M})"
+
+
+class DataRequest(models.Model):
+    """A request by a commenter about their personal data, for the controller's records.
+
+    Self-service downloads and deletions are logged here as they happen; requests that arrive
+    any other way (email, letter, in person) are recorded by hand and answered with the admin
+    actions, which do what the self-service page does."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Copy of their data (access or portability)"
+        ERASURE = "erasure", "Erasure"
+        STOP_EMAILS = "stop_emails", "Stop follow-up emails (objection)"
+        RECTIFICATION = "rectification", "Correction"
+        OTHER = "other", "Other"
+
+    class Route(models.TextChoices):
+        SELF_SERVICE = "self_service", "Self-service page"
+        EMAIL = "email", "Email"
+        POST = "post", "Letter"
+        PHONE = "phone", "Telephone"
+        IN_PERSON = "in_person", "In person"
+        OTHER = "other", "Other"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    route = models.CharField(max_length=20, choices=Route.choices, default=Route.EMAIL)
+    email = models.EmailField(
+        "commenter’s email",
+        blank=True,
+        help_text="The address their comments were made with. Deleted from this record once "
+        "the retention period for data requests has passed.",
+    )
+    details = models.TextField(
+        blank=True,
+        max_length=3000,
+        help_text="What was asked, how you checked who is asking, what you did. Keep it "
+        "short: this is personal data too.",
+    )
+    received_at = models.DateTimeField(
+        "date received",
+        default=timezone.now,
+        help_text="UK GDPR Art. 12(3): the answer is due within one month of receipt.",
+    )
+    extended = models.BooleanField(
+        "deadline extended by two further months",
+        default=False,
+        help_text="Art. 12(3) allows two further months where necessary, given the "
+        "complexity and number of requests. The person must be told of the extension, and "
+        "why, within the first month.",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        # Waiting requests first, oldest first, on every database (NULLs sort differently).
+        ordering = [models.F("completed_at").asc(nulls_first=True), "received_at"]
+        permissions = [("handle_data_request", "Can export and erase commenters’ data")]
+        indexes = [models.Index(fields=["completed_at", "received_at"], name="datarequest_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} request of {self.received_at:%d %b %Y}"
+
+    @property
+    def due_at(self):
+        """One month from receipt, or three when extended (Art. 12(3))."""
+        return months_after(self.received_at, 3 if self.extended else 1)
+
+    @property
+    def is_overdue(self):
+        return self.completed_at is None and timezone.now() > self.due_at
+
+    def complete(self, outcome, by=None):
+        self.completed_at, self.outcome, self.handled_by = timezone.now(), outcome[:300], by
+        self.save(update_fields=["completed_at", "outcome", "handled_by"])

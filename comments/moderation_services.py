@@ -133,6 +133,8 @@ def notify_reporters(case_ids):
 
 def why_not_reviewable(event):
     """Why the commenter cannot ask for this decision to be reviewed now, or ""."""
+    if event.comment.erased_at is not None:
+        return "This comment was deleted at the commenter’s request: there is nothing to review."
     if event.action not in (Event.REMOVED, Event.SPAM):
         return "Only a removal or a spam decision can be reviewed."
     latest = event.comment.last_decision()

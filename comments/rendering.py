@@ -121,6 +121,11 @@ def _header(c, raw_name, name, urls, author_user_id):
 
 
 def _removed(c, urls):
+    if c.erased_at is not None:
+        return (
+            f'    <p class="comment-removed" id="comment-{c.pk}-author">'
+            "Deleted at the commenter’s request.</p>\n"
+        )
     when = timezone.localtime(c.moderated_at) if c.moderated_at else None
     date = f" on {when.day} {MONTHS[when.month - 1]} {when.year}" if when else ""
     rule = c.removal_rule

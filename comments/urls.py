@@ -17,4 +17,17 @@ urlpatterns = [
     path("review/<str:token>/", views.review, name="review"),
     path("respond/<str:token>/", views.respond, name="respond"),
     path("feed/", feeds.LatestComments.view(), name="feed"),
+    path("your-data/", views.your_data, name="your-data"),
+    path("your-data/send/", views.your_data_send, name="your-data-send"),
+    path("your-data/open/<str:token>/", views.your_data_open, name="your-data-open"),
+    path("your-data/comments/", views.your_data_comments, name="your-data-comments"),
+    path(
+        "your-data/comments.json",
+        views.your_data_download,
+        {"fmt": "json"},
+        name="your-data-json",
+    ),
+    path("your-data/comments.csv", views.your_data_download, {"fmt": "csv"}, name="your-data-csv"),
+    path("your-data/stop-emails/", views.your_data_stop, name="your-data-stop"),
+    path("your-data/delete/", views.your_data_delete, name="your-data-delete"),
 ]

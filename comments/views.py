@@ -7,9 +7,10 @@ import secrets
 from django.conf import settings
 from django.contrib.flatpages.models import FlatPage
 from django.core import signing
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -20,9 +21,23 @@ from core.csrf import same_origin_or_token
 from core.ratelimit import over_limit
 from posts.models import Post
 
-from . import moderation_services, services, threads
-from .forms import CommentForm, ComplaintForm, PosterResponseForm, ReportForm, ReviewForm
-from .models import Comment, DefamationComplaint, HouseRule, ModerationEvent, comments_open
+from . import data_rights, moderation_services, services, threads
+from .forms import (
+    CommentForm,
+    ComplaintForm,
+    PosterResponseForm,
+    ReportForm,
+    ReviewForm,
+    YourDataForm,
+)
+from .models import (
+    Comment,
+    DataRequest,
+    DefamationComplaint,
+    HouseRule,
+    ModerationEvent,
+    comments_open,
+)
 
 OWN_COMMENTS_COOKIE = "bb_comments"
 REMEMBER_COOKIE = "bb_commenter"
@@ -248,10 +263,19 @@ def privacy(request):
 
 
 def retention():
-    """How long commenters' data is kept, in days, as `purge_comment_data` applies it."""
+    """How long commenters' data is kept, as `purge_comment_data` applies it."""
     return {
         "ip_days": settings.COMMENT_IP_RETENTION_DAYS,
         "unconfirmed_days": settings.COMMENT_CONFIRMATION_MAX_AGE // 86400,
+        "link_hours": settings.COMMENT_DATA_LINK_MAX_AGE // 3600,
+        "link_kept_hours": (
+            settings.COMMENT_DATA_LINK_MAX_AGE + settings.COMMENT_DATA_SESSION_MAX_AGE
+        )
+        // 3600,
+        "request_days": settings.COMMENT_DATA_REQUEST_RETENTION_DAYS,
+        "report_days": settings.COMMENT_REPORT_RETENTION_DAYS,
+        "review_days": settings.COMMENT_REVIEW_RETENTION_DAYS,
+        "complaint_days": settings.COMMENT_COMPLAINT_RETENTION_DAYS,
     }
 
 
@@ -502,3 +526,183 @@ def _chart(rows):
         "axis_y": c["top"] + plot_h,
         "right": c["width"] - 8,
     }
+
+
+# "Your comments and your data" (comments/data_rights.py)
+
+
+def your_data(request):
+    """Ask for a link to your comments and data (a plain page, shared by the page cache)."""
+    return _your_data_page(request, YourDataForm())
+
+
+@require_POST
+@same_origin_or_token
+def your_data_send(request):
+    """Always the same answer, whether or not the address has comments (no enumeration)."""
+    if over_limit(
+        "data-requests", services.client_ip(request), settings.COMMENT_DATA_REQUESTS_PER_MINUTE
+    ):
+        return _too_many(request, "Too many requests from your connection just now.")
+    form = YourDataForm(request.POST)
+    if not form.is_valid():
+        return _your_data_page(request, form, status=400)
+    data_rights.request_link(form.cleaned_data["email"])
+    context = {
+        "email": form.cleaned_data["email"],
+        "hours": settings.COMMENT_DATA_LINK_MAX_AGE // 3600,
+    }
+    return TemplateResponse(request, "comments/your_data/sent.html", context)
+
+
+def _your_data_page(request, form, status=200):
+    return TemplateResponse(
+        request, "comments/your_data/request.html", {"form": form}, status=status
+    )
+
+
+@never_cache
+def your_data_open(request, token):
+    """GET says what the link is for; POST spends it (mail scanners only fetch links)."""
+    try:
+        if request.method == "POST":
+            session = data_rights.open_link(token)
+        else:
+            data_rights.link_from_token(token)
+    except data_rights.LinkProblem as problem:
+        return _your_data_problem(request, problem)
+    if request.method != "POST":
+        minutes = settings.COMMENT_DATA_SESSION_MAX_AGE // 60
+        return TemplateResponse(
+            request, "comments/your_data/open.html", {"session_minutes": minutes}
+        )
+    response = HttpResponseRedirect(reverse("comments:your-data-comments"))
+    response.set_signed_cookie(
+        data_rights.SESSION_COOKIE,
+        session,
+        salt=data_rights.SESSION_COOKIE,
+        max_age=settings.COMMENT_DATA_SESSION_MAX_AGE,
+        path=reverse("comments:your-data"),
+        httponly=True,
+        samesite="Strict",
+        secure=settings.SECURE,
+    )
+    return response
+
+
+def _session_link(request):
+    value = request.get_signed_cookie(
+        data_rights.SESSION_COOKIE, default="", salt=data_rights.SESSION_COOKIE
+    )
+    return data_rights.link_from_session(value)
+
+
+def _your_data_problem(request, problem):
+    return TemplateResponse(
+        request,
+        "comments/your_data/problem.html",
+        {"message": problem.message},
+        status=problem.status,
+    )
+
+
+DONE = {
+    "stopped": "Done: you will get no more follow-up emails from this site.",
+    "deleted": "Done: your comment has been deleted.",
+}
+
+
+@never_cache
+def your_data_comments(request):
+    """Every comment made with the address the link was sent to, and what they can do."""
+    try:
+        link = _session_link(request)
+    except data_rights.LinkProblem as problem:
+        return _your_data_problem(request, problem)
+    comments = data_rights.with_posts(data_rights.comments_of(link.email))
+    context = {
+        "email": link.email,
+        "comments": comments,
+        "following": sorted(
+            {c.post.plain_title for c in comments if c.followup and c.post is not None}
+        ),
+        "done": DONE.get(request.GET.get("done", "")),
+    }
+    return TemplateResponse(request, "comments/your_data/comments.html", context)
+
+
+@never_cache
+def your_data_download(request, fmt):
+    try:
+        link = _session_link(request)
+    except data_rights.LinkProblem as problem:
+        return _your_data_problem(request, problem)
+    if fmt == "csv":
+        body, content_type = data_rights.export_csv(link.email), "text/csv; charset=utf-8"
+    else:
+        body = json.dumps(data_rights.export(link.email), indent=2, ensure_ascii=False)
+        content_type = "application/json; charset=utf-8"
+    data_rights.log(
+        DataRequest.Kind.EXPORT, link.email, f"Downloaded as {fmt.upper()} from the site."
+    )
+    response = HttpResponse(body, content_type=content_type)
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="my-comments-{stamp}.{fmt}"'
+    return response
+
+
+@never_cache
+@require_POST
+def your_data_stop(request):
+    try:
+        link = _session_link(request)
+    except data_rights.LinkProblem as problem:
+        return _your_data_problem(request, problem)
+    stopped = data_rights.stop_followups(link.email)
+    data_rights.log(
+        DataRequest.Kind.STOP_EMAILS,
+        link.email,
+        f"Follow-up emails stopped ({stopped} comment{'s' if stopped != 1 else ''}).",
+    )
+    return HttpResponseRedirect(reverse("comments:your-data-comments") + "?done=stopped")
+
+
+@never_cache
+@require_POST
+def your_data_delete(request):
+    """Delete one comment, or all of them: a confirmation first, then the deletion."""
+    try:
+        link = _session_link(request)
+    except data_rights.LinkProblem as problem:
+        return _your_data_problem(request, problem)
+    which = request.POST.get("comment", "")
+    comments = data_rights.comments_of(link.email)
+    if which != "all":
+        if not looks_like_id(which):
+            return _your_data_problem(
+                request, data_rights.LinkProblem("Choose a comment to delete.", 400)
+            )
+        comments = comments.filter(id=int(which))
+        if not comments:
+            return _your_data_problem(
+                request,
+                data_rights.LinkProblem("That comment is not one of yours, or has gone.", 404),
+            )
+    comments = data_rights.with_posts(comments)
+    if request.POST.get("confirm") != "yes":
+        context = {"which": which, "comments": comments}
+        return TemplateResponse(request, "comments/your_data/confirm_delete.html", context)
+    if which == "all":
+        deleted, kept = data_rights.erase_commenter(link.email)
+    else:
+        deleted, kept = data_rights.erase(comments)
+    data_rights.log(
+        DataRequest.Kind.ERASURE, link.email, data_rights.erasure_outcome(deleted, kept)
+    )
+    if which != "all":
+        return HttpResponseRedirect(reverse("comments:your-data-comments") + "?done=deleted")
+    response = TemplateResponse(
+        request, "comments/your_data/deleted.html", {"deleted": deleted, "kept": kept}
+    )
+    response.delete_cookie(data_rights.SESSION_COOKIE, path=reverse("comments:your-data"))
+    return response

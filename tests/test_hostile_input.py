@@ -13,7 +13,8 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from comments.models import Comment, PostLike
+from comments import data_rights
+from comments.models import Comment, DataLink, PostLike
 from comments.views import OWN_COMMENTS_COOKIE, REMEMBER_COOKIE, VISITOR_COOKIE
 from tests.factories import CommentFactory, PostFactory, UserFactory, comment_form_data, text
 
@@ -53,6 +54,13 @@ def post():
         "/preview/99999999999999999999999999999/",
         "/comments/confirm/not-a-token/",
         "/comments/unsubscribe/not-a-token/",
+        "/comments/your-data/open/not-a-token/",
+        "/comments/your-data/open/" + "x" * 5000 + "/",
+        "/comments/your-data/open/%00/",
+        "/comments/your-data/comments/",
+        "/comments/your-data/comments.json",
+        "/comments/your-data/comments.csv",
+        "/comments/your-data/comments/?done=%00",
         "/category/%E2%80%AE/",
     ],
 )
@@ -220,3 +228,75 @@ def test_a_signed_in_users_comment_with_a_direction_override_is_refused(client, 
     )
     assert response.status_code == 400
     assert Comment.objects.count() == 0
+
+
+# --- "Your comments and your data" (comments/data_rights.py) -------------------------------
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        f"jane{RLO}@example.org",
+        "jane\x00@example.org",
+        "not an email",
+        "",
+        "j" * 250 + "@example.org",
+        f"{LRI}jane@example.org{PDI}",
+        "jane@example.org\r\nBcc: everyone@example.org",
+    ],
+)
+def test_hostile_addresses_for_a_data_link_get_a_form_error_and_store_nothing(client, email):
+    response = client.post(reverse("comments:your-data-send"), {"email": email})
+    assert response.status_code == 400
+    assert "email" in response.context["form"].errors
+    assert DataLink.objects.count() == 0
+
+
+def test_a_data_link_request_with_a_list_of_addresses_is_one_address_or_an_error(client):
+    response = client.post(
+        reverse("comments:your-data-send"), {"email": ["a@example.org", "b@example.org"]}
+    )
+    assert response.status_code in (200, 400)
+    assert DataLink.objects.count() <= 1
+
+
+def data_session(client, email="jane@example.org"):
+    """A browser holding an opened "your data" session for `email`."""
+    secret = "s" * 32
+    link = DataLink.objects.create(email=email, secret_hash=data_rights._hash(secret))
+    token = signing.dumps({"l": link.pk, "s": secret}, salt=data_rights.LINK_SALT)
+    client.cookies[data_rights.SESSION_COOKIE] = signed(
+        data_rights.SESSION_COOKIE, data_rights.open_link(token)
+    )
+    return client
+
+
+@pytest.mark.parametrize("which", ["abc", "9" * 30, "²", "-1", "", "١٢", "all\x00", "1.5"])
+def test_hostile_comment_choices_on_the_delete_form_delete_nothing(client, which):
+    mine = CommentFactory(user_email="jane@example.org")
+    data_session(client)
+    response = client.post(
+        reverse("comments:your-data-delete"), {"comment": which, "confirm": "yes"}
+    )
+    assert 400 <= response.status_code < 500
+    assert Comment.objects.filter(pk=mine.pk, user_email="jane@example.org").exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "x" * 5000,
+        signing.dumps(["l", 1], salt=data_rights.SESSION_SALT),
+        signing.dumps({"l": "1", "s": "x"}, salt=data_rights.SESSION_SALT),
+        signing.dumps({"l": 1, "s": 5}, salt=data_rights.SESSION_SALT),
+        signing.dumps({"l": 1, "s": "x"}, salt=data_rights.LINK_SALT),  # a link, not a session
+    ],
+)
+def test_a_data_session_cookie_of_an_unexpected_shape_opens_nothing(client, value):
+    CommentFactory(user_email="jane@example.org")
+    data_session(Client())  # someone else's session exists
+    client.cookies[data_rights.SESSION_COOKIE] = signed(data_rights.SESSION_COOKIE, value)
+    for name in ("comments:your-data-comments", "comments:your-data-json"):
+        assert client.get(reverse(name)).status_code == 403
+    assert client.post(reverse("comments:your-data-delete"), {"comment": "all"}).status_code == 403

@@ -307,29 +307,125 @@ def test_an_edited_house_rules_page_without_the_marker_gets_the_rules_at_its_end
     assert page.index("Be kind.") < page.index("Be civil.")
 
 
+# Every period the notice states, with distinct values so that each sentence is checked.
+PERIODS = ("ip", "confirm", "link", "request", "report", "review", "complaint")
+RETENTION_CASES = [
+    dict(zip(PERIODS, values, strict=True))
+    for values in [
+        (90, 7, 24, 730, 91, 92, 365),
+        (30, 2, 2, 100, 31, 32, 33),
+        (1, 1, 1, 2, 3, 4, 5),
+    ]
+]
+
+
+def _ages(days=0, hours=0):
+    """Just inside and just outside a period ending `days` + `hours` ago."""
+    period = datetime.timedelta(days=days, hours=hours)
+    now = timezone.now()
+    return now - period + datetime.timedelta(minutes=30), now - period - datetime.timedelta(
+        minutes=30
+    )
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("ip_days", "confirm_days"), [(90, 7), (30, 2), (1, 1)])
-def test_the_privacy_notice_states_the_retention_periods_that_purging_applies(
-    client, settings, ip_days, confirm_days
-):
-    settings.COMMENT_IP_RETENTION_DAYS = ip_days
-    settings.COMMENT_CONFIRMATION_MAX_AGE = confirm_days * 86400
+@pytest.mark.parametrize("p", RETENTION_CASES)
+def test_the_privacy_notice_states_the_retention_periods_that_purging_applies(client, settings, p):
+    from comments.models import (
+        DataLink,
+        DataRequest,
+        DefamationComplaint,
+        ModerationEvent,
+        Report,
+        ReportCase,
+        Review,
+    )
+
+    settings.COMMENT_IP_RETENTION_DAYS = p["ip"]
+    settings.COMMENT_CONFIRMATION_MAX_AGE = p["confirm"] * 86400
+    settings.COMMENT_DATA_LINK_MAX_AGE = p["link"] * 3600
+    settings.COMMENT_DATA_SESSION_MAX_AGE = 3600
+    settings.COMMENT_DATA_REQUEST_RETENTION_DAYS = p["request"]
+    settings.COMMENT_REPORT_RETENTION_DAYS = p["report"]
+    settings.COMMENT_REVIEW_RETENTION_DAYS = p["review"]
+    settings.COMMENT_COMPLAINT_RETENTION_DAYS = p["complaint"]
     page = " ".join(text(client.get(reverse("privacy"))).split())
     day = lambda n: f"{n} day" + ("" if n == 1 else "s")  # noqa: E731
-    assert f"IP addresses are deleted {day(ip_days)} after the comment was posted." in page
-    assert f"once the confirmation link expires (after {day(confirm_days)})." in page
-    assert "90 days" not in page or ip_days == 90
+    hour = lambda n: f"{n} hour" + ("" if n == 1 else "s")  # noqa: E731
+    for sentence in [
+        f"IP addresses are deleted {day(p['ip'])} after the comment was posted.",
+        f"once the confirmation link expires (after {day(p['confirm'])}).",
+        f"works once, for {hour(p['link'])}; the address it was sent to is deleted "
+        f"{hour(p['link'] + 1)} after it was sent.",
+        f"keeps your address for {day(p['request'])} after we answered it",
+        f"what you wrote are deleted {day(p['report'])} after a moderator has decided on it.",
+        f"your reasons are deleted {day(p['review'])} after the review is decided.",
+        f"names, addresses and text are deleted {day(p['complaint'])} after the complaint is "
+        "closed.",
+    ]:
+        assert sentence in page
+    periods = [int(n) for n in re.findall(r"(\d+) (?:day|hour)", page)]
+    assert sorted(periods) == sorted(
+        [p["ip"], p["confirm"], p["link"], p["link"] + 1]
+        + [p[k] for k in ("request", "report", "review", "complaint")]
+    )  # no period on the page that settings do not set
 
     # …and it is what purge_comment_data does.
     kept, purged = CommentFactory(), CommentFactory()
-    Comment.objects.filter(pk=kept.pk).update(
-        submit_date=timezone.now() - datetime.timedelta(days=ip_days, hours=-1)
-    )
-    Comment.objects.filter(pk=purged.pk).update(
-        submit_date=timezone.now() - datetime.timedelta(days=ip_days, hours=1)
-    )
+    inside, outside = _ages(days=p["ip"])
+    Comment.objects.filter(pk=kept.pk).update(submit_date=inside)
+    Comment.objects.filter(pk=purged.pk).update(submit_date=outside)
+
+    inside_link, outside_link = _ages(hours=p["link"] + 1)
+    links = [
+        DataLink.objects.create(email="a@example.org", secret_hash="x", created_at=at)
+        for at in (inside_link, outside_link)
+    ]
+    requests = [
+        DataRequest.objects.create(
+            kind=DataRequest.Kind.EXPORT, email="b@example.org", details="By letter.",
+            received_at=at, completed_at=at,
+        )
+        for at in _ages(days=p["request"])
+    ]  # fmt: skip
+    reports = []
+    for at in _ages(days=p["report"]):
+        case = ReportCase.objects.create(comment=kept, opened_at=at, closed_at=at)
+        reports.append(
+            Report.objects.create(
+                case=case, reason="other", explanation="Rude.", email="c@example.org",
+                reporter_key="k",
+            )
+        )  # fmt: skip
+    reviews = []
+    for at in _ages(days=p["review"]):
+        decision = ModerationEvent.objects.create(comment=kept, action="removed")
+        reviews.append(
+            Review.objects.create(
+                comment=kept, decision=decision, reasons="It was fair.", outcome="upheld",
+                decided_at=at, note="Upheld.",
+            )
+        )  # fmt: skip
+    complaints = [
+        DefamationComplaint.objects.create(
+            comment=kept, name="D Person", email="d@example.org", meaning="m",
+            why_defamatory="w", inaccurate="i", cannot_identify_poster=True,
+            status="removed", closed_at=at, poster_name="P Poster", poster_address="1 Road",
+        )
+        for at in _ages(days=p["complaint"])
+    ]  # fmt: skip
     call_command("purge_comment_data", stdout=io.StringIO())
     kept.refresh_from_db()
     purged.refresh_from_db()
     assert kept.ip_address is not None
     assert purged.ip_address is None
+    assert list(DataLink.objects.values_list("pk", flat=True)) == [links[0].pk]
+    for row in [*requests, *reports, *reviews, *complaints]:
+        row.refresh_from_db()
+    assert [(r.email, r.details) for r in requests] == [("b@example.org", "By letter."), ("", "")]
+    assert [(r.email, r.explanation) for r in reports] == [("c@example.org", "Rude."), ("", "")]
+    assert [r.reasons for r in reviews] == ["It was fair.", ""]
+    assert [(c.email, c.poster_name) for c in complaints] == [
+        ("d@example.org", "P Poster"),
+        ("", ""),
+    ]

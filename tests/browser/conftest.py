@@ -169,6 +169,8 @@ def site_content(transactional_db):
         HouseRule.objects.get_or_create(number=number, defaults={"title": title})
     # The house rules' text, and the markers where the footer pages show rules and periods.
     importlib.import_module("comments.migrations.0003_house_rule_text").forwards(apps, None)
+    # …and the privacy notice's "Your rights", pointing at "Your comments and your data".
+    importlib.import_module("comments.migrations.0006_data_rights").forwards(apps, None)
     for page in pages.values():
         page.refresh_from_db()
 

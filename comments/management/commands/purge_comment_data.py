@@ -2,7 +2,11 @@
 
 - IP addresses are blanked on comments older than COMMENT_IP_RETENTION_DAYS (90);
 - comments whose author never confirmed their email address are deleted once the
-  confirmation link has expired.
+  confirmation link has expired;
+- links to "Your comments and your data" are deleted once they and their session are over;
+- the address (and notes) on a completed data request, a reporter's email and words, a
+  review's reasons and a closed defamation complaint's names and text are deleted after the
+  periods their settings set (`comments/data_rights.py`, `purge`).
 """
 
 import datetime
@@ -11,11 +15,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from comments import data_rights
 from comments.models import Comment
 
 
 class Command(BaseCommand):
-    help = "Blank old commenter IP addresses and delete expired unconfirmed comments."
+    help = "Delete commenters' data that the privacy notice says is kept no longer."
 
     def handle(self, *args, **options):
         now = timezone.now()
@@ -29,6 +34,10 @@ class Command(BaseCommand):
         for comment in stale:  # one by one: deleting keeps the threads' bookkeeping simple
             comment.delete()
             deleted += 1
+        counts = data_rights.purge(now)
         self.stdout.write(
-            f"Blanked {blanked} IP address(es); deleted {deleted} unconfirmed comment(s)."
+            f"Blanked {blanked} IP address(es); deleted {deleted} unconfirmed comment(s); "
+            f"deleted {counts['links']} data link(s); cleared {counts['requests']} data "
+            f"request(s), {counts['reports']} report(s), {counts['reviews']} review(s) and "
+            f"{counts['complaints']} complaint(s)."
         )
