@@ -51,7 +51,9 @@ def _render_section(context, post):
     else:
         visitor = visitor_id(request)
         liked = bool(visitor) and likes.filter(visitor=visitor).exists()
-    discussion_open = comments_open(post)
+    # The pre-election period in force (or None), as the context processor found it.
+    period = context.get("election_period") or None  # a lazy object wrapping None is falsy
+    discussion_open = comments_open(post, period=period)
     section = {
         "request": request,
         "user": request.user,
@@ -61,6 +63,8 @@ def _render_section(context, post):
         "nodes": nodes,
         "count": count,
         "open": discussion_open,
+        "election_period": period,
+        "closed_for_election": period is not None and period.closes_comments_on(post),
         "form": form_for(post, request, reply_to=reply_to),
         "reply_to": reply_to,
         "like_count": likes.count(),
