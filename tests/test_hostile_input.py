@@ -54,6 +54,13 @@ def post():
         "/comments/confirm/not-a-token/",
         "/comments/unsubscribe/not-a-token/",
         "/category/%E2%80%AE/",
+        "/corrections/?page=abc",
+        "/corrections/?page=0",
+        "/corrections/?page=99999999999999999999999999",
+        "/corrections/?page=%C2%B2",
+        "/corrections/feed/?page=%00",
+        "/corrections/feed/atom/?q=%ED%A0%80",
+        "/pre-election-period/?page=%00",
     ],
 )
 def test_odd_urls_get_a_page_not_an_error(client, post, path):
