@@ -165,15 +165,16 @@ def search_view(request):
     return TemplateResponse(request, "posts/search.html", context)
 
 
+# What a list of corrections leaves in the database of each post: it shows only the title.
+_POST_BODY = ["post__body", "post__body_html", "post__body_text", "post__search_vector"]
+
+
 def corrections(request):
     """Every correction of a published post, newest first: two queries for any page."""
     page = paginate(request, Correction.objects.public().select_related("post").defer(*_POST_BODY))
     return TemplateResponse(
         request, "posts/corrections.html", {"page_obj": page, "corrections": page.object_list}
     )
-
-
-_POST_BODY = ["post__body", "post__body_html", "post__body_text", "post__search_vector"]
 
 
 def election_period(request):
