@@ -334,3 +334,10 @@ def test_a_corrected_post_asks_one_query_more_however_many_corrections(
         response = client.get(url)
     assert text(response).count("Corrected on") == 10
     assert Post.objects.get(pk=post.pk).corrected_at is not None
+
+
+def test_every_page_links_to_the_corrections_in_its_footer(client, post):
+    for url in ("/", post.get_absolute_url(), reverse("about")):
+        html = client.get(url).content.decode()
+        footer = html[html.index('<footer class="site-footer">') :]
+        assert f'<a href="{reverse("posts:corrections")}">Corrections</a>' in footer
