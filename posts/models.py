@@ -730,7 +730,7 @@ class Correction(models.Model):
         editable=False,
         related_name="+",
     )
-    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField("withdrawn on", null=True, blank=True, editable=False)
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                 ('text', models.TextField(help_text='What was wrong and what is right: “The contract value is £750m, not £7.5m.” Markdown: emphasis and links. It cannot be edited once saved.', max_length=2000, verbose_name='correction')),
                 ('text_html', models.TextField(blank=True, editable=False)),
                 ('made_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='corrected on')),
-                ('withdrawn_at', models.DateTimeField(blank=True, editable=False, null=True)),
+                ('withdrawn_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='withdrawn on')),
                 ('withdrawal_reason', models.CharField(blank=True, help_text='Shown with the withdrawn correction.', max_length=500, verbose_name='why it is withdrawn')),
                 ('uid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ('made_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
