@@ -29,7 +29,7 @@ from django.utils import timezone
 from django_comments_xtd.models import XtdComment, XtdCommentManager
 
 from core import sanitiser
-from posts.models import Post
+from posts.models import ElectionPeriod, Post
 
 MODERATE_ANY = "comments.moderate_any_comment"
 MODERATE_OWN = "comments.moderate_comment"
@@ -463,9 +463,19 @@ class ModerationSettings(models.Model):
         return [line.strip().lower() for line in text.splitlines() if line.strip()]
 
 
-def comments_open(post, rules=None):
-    """Whether `post` takes new comments: enabled for it, and not closed by age."""
+# `comments_open(post, period=...)` when the caller has already looked the period up.
+_LOOK_UP = object()
+
+
+def comments_open(post, rules=None, period=_LOOK_UP):
+    """Whether `post` takes new comments: enabled for it, not closed by age, and not closed
+    by a pre-election period (`period`: the `ElectionPeriod` in force, or None, when the
+    caller has it already)."""
     if not post.comments_enabled or not post.is_published():
+        return False
+    if period is _LOOK_UP:
+        period = ElectionPeriod.current()
+    if period is not None and period.closes_comments_on(post):
         return False
     rules = rules or ModerationSettings.current()
     if rules.close_after_days is not None:

@@ -1,8 +1,9 @@
 """The discussion rules: what happens to a new comment once its author is known.
 
 `verdict()` applies the WordPress-equivalent rules, in this order: disallowed words make it
-spam; otherwise moderation words, too many links or the pre-moderation mode hold it, with the
-reason recorded for the moderator. Whether a post takes comments at all is
+spam; otherwise moderation words, too many links, a pre-election period that holds comments
+or the pre-moderation mode hold it, with the reason recorded for the moderator. Whether a
+post takes comments at all (closed by age, or by a pre-election period) is
 `models.comments_open()`.
 
 Not a django-contrib-comments `CommentModerator`: the library drives a registered moderator
@@ -13,6 +14,7 @@ extension point that looks live and is not, so none is registered.
 """
 
 from core import sanitiser
+from posts.models import ElectionPeriod
 
 from .models import Comment, ModerationSettings
 
@@ -51,6 +53,9 @@ def verdict(comment, post, rules=None):
     links = sanitiser.count_links(comment.comment)
     if rules.hold_links and links >= rules.hold_links:
         return Verdict(Verdict.HOLD, f"Contains {links} links.")
+    period = ElectionPeriod.current()
+    if period is not None and period.holds_comments:
+        return Verdict(Verdict.HOLD, f"Pre-election period ({period}): every comment is held.")
     if rules.mode == ModerationSettings.Mode.ALL:
         return Verdict(Verdict.HOLD, "Every comment is held for a moderator.")
     if rules.mode == ModerationSettings.Mode.FIRST_TIME and not _has_approved_comment(comment):

@@ -85,6 +85,32 @@ def render_markdown(text: str) -> str:
     return sanitise_html(md.convert(text or ""))
 
 
+# Short notes shown inside a page's chrome (the pre-election banner, a correction): a line
+# or two of text with emphasis and links, never headings, lists, images or tables.
+SHORT_TAGS = frozenset({"a", "abbr", "b", "br", "em", "i", "p", "strong"})
+
+
+def render_short_markdown(text: str) -> str:
+    """Render a short note of Markdown (banner, correction) to safe inline-level HTML."""
+    html = markdown.Markdown(extensions=["markdown.extensions.smarty"]).convert(text or "")
+    cleaned = bleach.clean(
+        _CODE_ELEMENTS.sub("", html),
+        tags=SHORT_TAGS,
+        attributes={"a": ["href", "title"], "abbr": ["title"]},
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+    )
+    return _BLANK_LINES.sub("\n\n", cleaned).strip()
+
+
+def plain_text(text: str) -> str:
+    """Text typed in the admin for places that take only text (the digital imprint, which
+    goes into pages, feeds and link previews): one line, whitespace collapsed, invisible
+    controls removed. It stays text: whatever shows it escapes it."""
+    return " ".join(_INVISIBLE_CONTROLS.sub("", text or "").split())
+
+
 # An opening or closing <h1> tag.
 _H1_TAG = re.compile(r"<(/?)h1(?=[\s>/])", flags=re.I)
 

@@ -1,13 +1,25 @@
 from django.contrib import admin, messages
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from core import sanitiser
 
-from .forms import AttachmentForm, ImageForm, PostAdminForm
-from .models import BODY_MAX_LENGTH, Attachment, Author, Category, Image, Post, Tag
+from .forms import AttachmentForm, CorrectionForm, ImageForm, PostAdminForm
+from .models import (
+    BODY_MAX_LENGTH,
+    Attachment,
+    Author,
+    Category,
+    Correction,
+    ElectionPeriod,
+    Image,
+    Post,
+    SiteSettings,
+    Tag,
+)
 
 
 @admin.register(Author)
@@ -77,6 +89,21 @@ class AttachmentInline(admin.TabularInline):
     readonly_fields = ["kind", "size"]
 
 
+class CorrectionInline(admin.StackedInline):
+    """Corrections of a published post: added here, never deleted (only withdrawn)."""
+
+    model = Correction
+    form = CorrectionForm
+    extra = 1
+    can_delete = False
+    fields = ["made_at", "text", "withdraw", "withdrawal_reason", "withdrawn_at"]
+    readonly_fields = ["made_at", "withdrawn_at"]
+    verbose_name = "correction"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     form = PostAdminForm
@@ -87,12 +114,22 @@ class PostAdmin(admin.ModelAdmin):
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["categories", "tags", "image"]
-    inlines = [AttachmentInline]
     actions = ["publish", "unpublish"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "author", "body", "excerpt"]}),
-        ("Publishing", {"fields": ["status", "published_at", "sticky", "comments_enabled"]}),
+        (
+            "Publishing",
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "sticky",
+                    "comments_enabled",
+                    "election_material",
+                ]
+            },
+        ),
         ("Featured image", {"fields": ["image", "image_alt"]}),
         ("Filing", {"fields": ["categories", "tags"]}),
         (
@@ -133,7 +170,32 @@ class PostAdmin(admin.ModelAdmin):
         profile = getattr(request.user, "author_profile", None)
         if profile is not None:
             initial.setdefault("author", profile.pk)
+        # During a pre-election period a new post is election material unless the author
+        # says otherwise: forgetting the imprint is the costly mistake.
+        if ElectionPeriod.objects.in_force().exists():
+            initial.setdefault("election_material", True)
         return initial
+
+    def get_inlines(self, request, obj):
+        # Only a published post is corrected; a draft is simply edited.
+        if obj is not None and obj.is_published():
+            return [AttachmentInline, CorrectionInline]
+        return [AttachmentInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Correction:
+            return super().save_formset(request, form, formset, change)
+        # Collects new and changed corrections (and what the admin history records).
+        formset.save(commit=False)
+        for correction in formset.new_objects:
+            correction.made_by = request.user
+            correction.save()
+        for inline_form in formset.forms:
+            if inline_form.instance.pk and inline_form.has_changed() and inline_form.withdrawing:
+                inline_form.instance.withdraw(
+                    inline_form.cleaned_data["withdrawal_reason"], by=request.user
+                )
+        return None
 
     def view_on_site(self, post):
         if post.is_published():
@@ -179,3 +241,50 @@ class PostAdmin(admin.ModelAdmin):
         if len(body) > BODY_MAX_LENGTH:
             return HttpResponseBadRequest("Too long to preview.")
         return JsonResponse({"html": sanitiser.render_markdown(body)})
+
+
+@admin.register(ElectionPeriod)
+class ElectionPeriodAdmin(admin.ModelAdmin):
+    list_display = ["name", "starts_on", "polling_day", "comment_policy", "state"]
+    fields = ["name", "starts_on", "polling_day", "comment_policy", "banner", "explanation"]
+    date_hierarchy = "starts_on"
+
+    @admin.display(description="Now")
+    def state(self, period):
+        today = timezone.localdate()
+        if period.polling_day < today:
+            return "Over"
+        return "In force" if period.starts_on <= today else "To come"
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(admin.ModelAdmin):
+    """One row: the digital imprint (and whatever site-wide settings come next)."""
+
+    fieldsets = [
+        (
+            "Digital imprint for election material",
+            {
+                "fields": [
+                    "imprint_promoter",
+                    "imprint_promoter_address",
+                    "imprint_on_behalf_of",
+                    "imprint_on_behalf_of_address",
+                    "imprint_preview",
+                ],
+                "description": "Posts marked as election material show this at their foot, "
+                "in their feed entries and in link previews (Elections Act 2022).",
+            },
+        )
+    ]
+    readonly_fields = ["imprint_preview"]
+
+    @admin.display(description="As shown")
+    def imprint_preview(self, settings):
+        return settings.imprint or "—"
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not SiteSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -4,6 +4,8 @@ Thin subclasses of Django's syndication framework over `Post.objects.published()
 the full sanitised HTML with absolute links, and attachments as enclosures. GUIDs are the
 post's permanent `uid`, so editing a post never makes it reappear as new in a reader.
 Responses support conditional GET (ETag and Last-Modified) so frequent polling is cheap.
+Election material carries the digital imprint in its entries; a corrected post's entry starts
+with its corrections, and its updated date moves on with each. Corrections have a feed too.
 """
 
 import hashlib
@@ -12,17 +14,22 @@ import re
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Count, Max
+from django.db.models import Count, Max, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
+from django.utils.formats import date_format
+from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.views.decorators.http import condition
 
 from core import pagecache
 from core.site import site_url
 
-from .models import Author, Category, Post, Tag
+from .models import Author, Category, Correction, Post, SiteSettings, Tag
 
 FEED_LENGTH = 20
 _RELATIVE_URL = re.compile(r'(\s(?:href|src)=")(/[^/"][^"]*|/)"')
@@ -111,12 +118,20 @@ class PostFeed(Feed):
         return reverse("posts:home")
 
     def items(self, obj):
-        return (
+        posts = list(
             self.posts(obj)
             .select_related("author")
             .prefetch_related("categories", "tags", "attachments")
             .order_by("-published_at", "-pk")[:FEED_LENGTH]
         )
+        # Corrections, in one more query, only when some post shown has any.
+        prefetch_related_objects([post for post in posts if post.corrected_at], "corrections")
+        return posts
+
+    @cached_property
+    def imprint(self):
+        """The digital imprint, fetched once per feed (election material only carries it)."""
+        return SiteSettings.current().imprint
 
     def _state(self, request, *args, **kwargs):
         return self._feed(request, *args, **kwargs)[0]
@@ -135,10 +150,21 @@ class PostFeed(Feed):
         return post.plain_title
 
     def item_description(self, post):
+        if post.election_material:
+            return f"{post.summary} {self.imprint}".strip()
         return post.summary
 
     def item_extra_kwargs(self, post):
-        return {"content_html": absolute_links(post.body_html, self.site_url)}
+        """The full post: its corrections first, as on its page, and the imprint last."""
+        parts = []
+        corrections = list(post.corrections.all()) if post.corrected_at else []
+        if corrections:
+            context = {"corrections": corrections}
+            parts.append(render_to_string("includes/feed_corrections.html", context))
+        parts.append(post.body_html)
+        if post.election_material and self.imprint:
+            parts.append(format_html('<p class="imprint">{}</p>', self.imprint))
+        return {"content_html": absolute_links("\n".join(parts), self.site_url)}
 
     def item_guid(self, post):
         return f"urn:uuid:{post.uid}"
@@ -221,6 +247,69 @@ class AuthorFeed(PostFeed):
 
     def link(self, author):
         return author.get_absolute_url()
+
+
+class CorrectionFeed(Feed):
+    """Corrections of published posts, newest first (withdrawn ones say so)."""
+
+    feed_type = Rss201rev2Feed
+    description_template = None
+
+    @classmethod
+    def view(cls):
+        def feed_view(request, *args, **kwargs):
+            feed = cls()
+            feed.site_url = site_url(request)
+            return feed(request, *args, **kwargs)
+
+        return feed_view
+
+    def title(self):
+        return f"{settings.SITE_NAME}: corrections"
+
+    def description(self):
+        return f"Every correction made to a post on {settings.SITE_NAME}."
+
+    def link(self):
+        return reverse("posts:corrections")
+
+    def items(self):
+        return Correction.objects.public().select_related("post")[:FEED_LENGTH]
+
+    def item_title(self, correction):
+        withdrawn = " (withdrawn)" if correction.is_withdrawn else ""
+        return f"Correction to “{correction.post.plain_title}”{withdrawn}"
+
+    def item_description(self, correction):
+        html = correction.text_html
+        if correction.is_withdrawn:
+            html += format_html(
+                "<p>Withdrawn on {}: {}</p>",
+                date_format(timezone.localtime(correction.withdrawn_at), "j F Y"),
+                correction.withdrawal_reason,
+            )
+        return absolute_links(html, self.site_url)
+
+    def item_link(self, correction):
+        return correction.get_absolute_url()
+
+    def item_guid(self, correction):
+        return f"urn:uuid:{correction.uid}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, correction):
+        return correction.made_at
+
+    def item_updateddate(self, correction):
+        return correction.withdrawn_at or correction.made_at
+
+
+class AtomCorrectionFeed(CorrectionFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self):
+        return self.description()
 
 
 def absolute_links(html, site_url):

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from . import images
-from .models import ATTACHMENT_TYPES, Attachment, Image, Post, _extension
+from .models import ATTACHMENT_TYPES, Attachment, Correction, Image, Post, _extension
 
 
 class ImageForm(forms.ModelForm):
@@ -71,12 +71,56 @@ class PostAdminForm(forms.ModelForm):
         model = Post
         fields = [
             "title", "slug", "author", "body", "excerpt", "status", "published_at", "sticky",
-            "comments_enabled", "image", "image_alt", "categories", "tags", "seo_description",
+            "comments_enabled", "election_material", "image", "image_alt", "categories", "tags",
+            "seo_description",
         ]  # fmt: skip
         widgets = {
             "body": forms.Textarea(attrs={"rows": 24, "class": "markdown-source"}),
             "excerpt": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class CorrectionForm(forms.ModelForm):
+    """A correction in the post's admin page. A new one takes its text; a saved one is fixed
+    (its text cannot change) and can only be withdrawn, with a reason: it is never deleted."""
+
+    withdraw = forms.BooleanField(
+        label="Withdraw this correction",
+        required=False,
+        help_text="It stays on the post and on /corrections/, marked as withdrawn.",
+    )
+
+    class Meta:
+        model = Correction
+        fields = ["text", "withdrawal_reason"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["text"].disabled = True
+            if self.instance.is_withdrawn:
+                self.fields["withdraw"].disabled = True
+                self.fields["withdraw"].initial = True
+                self.fields["withdrawal_reason"].disabled = True
+        else:
+            self.fields["withdraw"].disabled = True
+            self.fields["withdrawal_reason"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.is_withdrawn:
+            return cleaned
+        reason = (cleaned.get("withdrawal_reason") or "").strip()
+        if cleaned.get("withdraw") and not reason:
+            self.add_error("withdrawal_reason", "Say why the correction is withdrawn.")
+        elif reason and not cleaned.get("withdraw"):
+            self.add_error("withdraw", "Tick this box to withdraw the correction.")
+        return cleaned
+
+    @property
+    def withdrawing(self):
+        return bool(self.cleaned_data.get("withdraw")) and not self.instance.is_withdrawn
 
 
 class SearchForm(forms.Form):

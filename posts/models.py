@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from core import sanitiser
+from core import pagecache, sanitiser
 
 # Long enough for any real post, short enough that rendering stays quick.
 BODY_MAX_LENGTH = 200_000
@@ -295,6 +295,12 @@ class Post(models.Model):
     categories = models.ManyToManyField(Category, blank=True, related_name="posts")
     tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
     comments_enabled = models.BooleanField(default=True)
+    election_material = models.BooleanField(
+        default=False,
+        help_text="Material that promotes a candidate or party: the post carries the digital "
+        "imprint (Elections Act 2022) at its foot, in feeds and in link previews. On by "
+        "default for new posts during a pre-election period.",
+    )
     seo_description = models.CharField(
         "search engine description",
         max_length=300,
@@ -307,6 +313,9 @@ class Post(models.Model):
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When a correction was last added or withdrawn (None: never corrected): the post page
+    # fetches corrections only for a post that has some.
+    corrected_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -364,6 +373,11 @@ class Post(models.Model):
         errors = {}
         if self.image_id and not self.image_alt.strip():
             errors["image_alt"] = "Describe the featured image for people who cannot see it."
+        if self.election_material and not SiteSettings.current().imprint:
+            errors["election_material"] = (
+                "Election material must carry a digital imprint: fill in the promoter's name "
+                "and address under Site settings first."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -463,6 +477,13 @@ class Post(models.Model):
         """One sentence or so for search engines and link previews."""
         return self.seo_description or self.summary
 
+    def description_with(self, imprint):
+        """The description, followed by the digital imprint when the post is election material
+        (`imprint` is `SiteSettings.imprint`, fetched once by the caller)."""
+        if self.election_material and imprint:
+            return f"{self.description} {imprint}".strip()
+        return self.description
+
 
 # No-break, narrow no-break and figure spaces: typography for the visible heading only.
 _NO_BREAK_SPACES = dict.fromkeys(map(ord, "\u00a0\u202f\u2007"), " ")
@@ -477,6 +498,298 @@ def _words(text, limit):
     if len(words) <= limit:
         return text
     return " ".join(words[:limit]).rstrip(",;:") + "…"
+
+
+class SiteSettings(models.Model):
+    """Settings of the whole site edited in the admin (one row): the digital imprint.
+
+    Since November 2023 the Elections Act 2022 (Part 6) requires digital election material
+    to carry an imprint: the name and address of its promoter and of anyone on whose behalf
+    it is published. Posts marked as election material show it at their foot, in their feed
+    entries and in their link-preview description.
+    """
+
+    imprint_promoter = models.CharField("promoter’s name", max_length=200, blank=True)
+    imprint_promoter_address = models.CharField(
+        "promoter’s address",
+        max_length=300,
+        blank=True,
+        help_text="A postal address, on one line: “12 High Street, Barnet EN5 5XX”.",
+    )
+    imprint_on_behalf_of = models.CharField(
+        "published on behalf of",
+        max_length=200,
+        blank=True,
+        help_text="The candidate or party the material is published for, if not the promoter.",
+    )
+    imprint_on_behalf_of_address = models.CharField("their address", max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "site settings"
+
+    def __str__(self):
+        return "Site settings"
+
+    def clean(self):
+        errors = {}
+        for name in (
+            "imprint_promoter",
+            "imprint_promoter_address",
+            "imprint_on_behalf_of",
+            "imprint_on_behalf_of_address",
+        ):
+            if sanitiser.has_invisible_controls(getattr(self, name)):
+                errors[name] = "Remove the invisible control characters from this text."
+        if bool(self.imprint_promoter.strip()) != bool(self.imprint_promoter_address.strip()):
+            errors["imprint_promoter_address"] = "An imprint names the promoter and their address."
+        if bool(self.imprint_on_behalf_of.strip()) != bool(
+            self.imprint_on_behalf_of_address.strip()
+        ):
+            errors["imprint_on_behalf_of_address"] = (
+                "Give both the name and the address of the person the material is published for."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def current(cls):
+        return cls.objects.first() or cls()
+
+    @property
+    def imprint(self):
+        """The imprint as one line of plain text, or "" when no promoter is set.
+
+        Worded as the Electoral Commission's guidance does: "Promoted by [name] of [address]
+        on behalf of [name] of [address]".
+        """
+        promoter = sanitiser.plain_text(self.imprint_promoter)
+        if not promoter:
+            return ""
+        text = f"Promoted by {promoter} of {sanitiser.plain_text(self.imprint_promoter_address)}"
+        on_behalf_of = sanitiser.plain_text(self.imprint_on_behalf_of)
+        if on_behalf_of:
+            address = sanitiser.plain_text(self.imprint_on_behalf_of_address)
+            text += f" on behalf of {on_behalf_of} of {address}"
+        return text + "."
+
+
+class ElectionPeriodQuerySet(models.QuerySet):
+    def in_force(self):
+        """The periods running now: from midnight (London time) at the start of their first
+        day to midnight at the end of polling day."""
+        today = timezone.localdate()
+        return self.filter(starts_on__lte=today, polling_day__gte=today)
+
+    def to_come(self):
+        """Periods in force now or starting later, soonest first."""
+        return self.filter(polling_day__gte=timezone.localdate()).order_by("starts_on")
+
+
+class ElectionPeriod(models.Model):
+    """A pre-election period ("purdah"): from its first day (usually the day the notice of
+    election is published) to the end of polling day, the site shows a banner and applies
+    a stricter comment policy. Both start and stop on their own: the page cache's deadline
+    (`posts.signals.next_election_boundary`) ends every cached page at each boundary.
+
+    It ends at midnight at the end of polling day, not the day after: polls close at 10pm,
+    and the restraint the period asks for is about influencing the vote. The count and the
+    result, the next day, are ordinary news.
+    """
+
+    class CommentPolicy(models.TextChoices):
+        HOLD = "hold", "Hold every comment for a moderator"
+        CLOSE = "close", "Close comments on posts published during the period"
+
+    name = models.CharField(
+        max_length=200, help_text="For example “Barnet Council elections, May 2026”."
+    )
+    starts_on = models.DateField(
+        "first day",
+        help_text="Usually the day the notice of election is published. The period starts "
+        "at midnight, London time.",
+    )
+    polling_day = models.DateField(
+        help_text="The period ends at midnight at the end of polling day, London time."
+    )
+    comment_policy = models.CharField(
+        max_length=10, choices=CommentPolicy.choices, default=CommentPolicy.HOLD
+    )
+    banner = models.TextField(
+        "banner text",
+        max_length=500,
+        help_text="Shown at the top of every page during the period, followed by a link to "
+        "the page explaining the period. Markdown: emphasis and links.",
+    )
+    banner_html = models.TextField(blank=True, editable=False)
+    explanation = models.TextField(
+        blank=True,
+        max_length=5000,
+        help_text="What the period means for this blog, for the page the banner links to. "
+        "Markdown: paragraphs, emphasis and links.",
+    )
+    explanation_html = models.TextField(blank=True, editable=False)
+
+    objects = ElectionPeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = "pre-election period"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.banner_html = sanitiser.render_short_markdown(self.banner)
+        self.explanation_html = sanitiser.render_short_markdown(self.explanation)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("posts:election-period")
+
+    def clean(self):
+        errors = {}
+        if self.starts_on and self.polling_day:
+            if self.polling_day < self.starts_on:
+                errors["polling_day"] = "Polling day cannot be before the first day."
+            overlapping = (
+                ElectionPeriod.objects.filter(
+                    starts_on__lte=self.polling_day, polling_day__gte=self.starts_on
+                )
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if overlapping is not None:
+                errors["starts_on"] = (
+                    f"These dates overlap “{overlapping}”: one period at a time, so that "
+                    "one comment policy applies."
+                )
+        for name in ("name", "banner", "explanation"):
+            if sanitiser.has_invisible_controls(getattr(self, name)):
+                errors[name] = "Remove the invisible control characters from this text."
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def current(cls):
+        """The period in force now, or None. Kept with the page cache's data (its
+        boundaries end a generation), so most pages ask the database nothing."""
+        found = pagecache.cached("election-period", lambda: list(cls.objects.in_force()[:1]))
+        return found[0] if found else None
+
+    @property
+    def starts_at(self):
+        return _local_midnight(self.starts_on)
+
+    @property
+    def ends_at(self):
+        return _local_midnight(self.polling_day + datetime.timedelta(days=1))
+
+    def closes_comments_on(self, post):
+        """Whether this period's policy closes comments on `post`."""
+        return (
+            self.comment_policy == self.CommentPolicy.CLOSE
+            and post.published_at is not None
+            and post.published_at >= self.starts_at
+        )
+
+    @property
+    def holds_comments(self):
+        return self.comment_policy == self.CommentPolicy.HOLD
+
+
+class CorrectionQuerySet(models.QuerySet):
+    def public(self):
+        """Corrections of posts the public may see (withdrawn ones included: they are shown
+        as withdrawn), newest first."""
+        return self.filter(post__in=Post.objects.published()).order_by("-made_at", "-pk")
+
+
+class Correction(models.Model):
+    """A dated note correcting a published post, shown at its top and on /corrections/.
+
+    A correction is never deleted (the admin offers no way to): it can be withdrawn, with a
+    reason, and the public then sees it marked as withdrawn. A correction is a public
+    statement; one that disappeared would be the silent edit corrections exist to prevent.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="corrections")
+    text = models.TextField(
+        "correction",
+        max_length=2000,
+        help_text="What was wrong and what is right: “The contract value is £750m, not "
+        "£7.5m.” Markdown: emphasis and links. It cannot be edited once saved.",
+    )
+    text_html = models.TextField(blank=True, editable=False)
+    made_at = models.DateTimeField("corrected on", default=timezone.now, editable=False)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    withdrawn_at = models.DateTimeField("withdrawn on", null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    withdrawal_reason = models.CharField(
+        "why it is withdrawn",
+        max_length=500,
+        blank=True,
+        help_text="Shown with the withdrawn correction.",
+    )
+    # Feed readers' identifier for the correction.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    objects = CorrectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-made_at", "-pk"]
+        indexes = [models.Index(fields=["made_at"], name="correction_made_idx")]
+
+    def __str__(self):
+        return f"Correction of {timezone.localtime(self.made_at):%d %B %Y}"
+
+    def save(self, *args, **kwargs):
+        self.text_html = sanitiser.render_short_markdown(self.text)
+        super().save(*args, **kwargs)
+        # The post has changed: its dateModified, its feed entry's updated date, sitemaps.
+        now = timezone.now()
+        Post.objects.filter(pk=self.post_id).update(updated_at=now, corrected_at=now)
+
+    def get_absolute_url(self):
+        return f"{self.post.get_absolute_url()}#correction-{self.pk}"
+
+    def clean(self):
+        errors = {}
+        if self.post_id and not self.pk and not self.post.is_published():
+            errors["text"] = "Only a published post takes corrections: edit a draft instead."
+        if sanitiser.has_invisible_controls(self.text):
+            errors["text"] = "Remove the invisible control characters from this text."
+        if self.withdrawn_at and not self.withdrawal_reason.strip():
+            errors["withdrawal_reason"] = "Say why the correction is withdrawn."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_withdrawn(self):
+        return self.withdrawn_at is not None
+
+    def withdraw(self, reason, by=None):
+        """Withdraw the correction, keeping it (shown as withdrawn, with `reason`)."""
+        if not reason.strip():
+            raise ValidationError({"withdrawal_reason": "Say why the correction is withdrawn."})
+        self.withdrawn_at = timezone.now()
+        self.withdrawn_by = by
+        self.withdrawal_reason = reason.strip()
+        self.save()
 
 
 def attachment_upload_to(instance, filename):

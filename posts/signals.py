@@ -12,7 +12,17 @@ from django.utils import timezone
 
 from core import pagecache
 
-from .models import Attachment, Author, Category, Image, Post, Tag
+from .models import (
+    Attachment,
+    Author,
+    Category,
+    Correction,
+    ElectionPeriod,
+    Image,
+    Post,
+    SiteSettings,
+    Tag,
+)
 from .search import index_after_commit
 
 
@@ -62,8 +72,25 @@ def after_attachment_change(sender, instance, **kwargs):
     Post.objects.filter(pk=instance.post_id).update(updated_at=timezone.now())
 
 
-# The page cache (core/pagecache.py): everything a public page shows of posts.
-for model in (Post, Category, Tag, Image, Attachment, Author):
+@receiver(post_save, sender=SiteSettings)
+def after_imprint_change(sender, instance, **kwargs):
+    """The imprint is part of every election-material post, in its page and feed entries."""
+    Post.objects.filter(election_material=True).update(updated_at=timezone.now())
+
+
+# The page cache (core/pagecache.py): everything a public page shows of posts, and the
+# pre-election banner every page shows.
+for model in (
+    Post,
+    Category,
+    Tag,
+    Image,
+    Attachment,
+    Author,
+    Correction,
+    ElectionPeriod,
+    SiteSettings,
+):
     post_save.connect(pagecache.invalidate, sender=model, dispatch_uid=f"pages-save-{model}")
     post_delete.connect(pagecache.invalidate, sender=model, dispatch_uid=f"pages-del-{model}")
 for through in (Post.categories.through, Post.tags.through):
@@ -74,3 +101,17 @@ for through in (Post.categories.through, Post.tags.through):
 def next_scheduled_post():
     """A scheduled post appears at its publication time, with no write to announce it."""
     return Post.objects.scheduled().aggregate(next=Min("published_at"))["next"]
+
+
+@pagecache.register_deadline
+def next_election_boundary():
+    """A pre-election period's banner and comment policy start at midnight on its first day
+    and stop at midnight at the end of polling day (London time), with no write."""
+    now = timezone.now()
+    moments = [
+        moment
+        for period in ElectionPeriod.objects.to_come()
+        for moment in (period.starts_at, period.ends_at)
+        if moment > now
+    ]
+    return min(moments, default=None)

@@ -18,5 +18,9 @@ urlpatterns = [
     path("feed/", feeds.PostFeed.view(), name="feed"),
     path("feed/atom/", feeds.AtomPostFeed.view(), name="feed-atom"),
     path("search/", views.search_view, name="search"),
+    path("corrections/", views.corrections, name="corrections"),
+    path("corrections/feed/", feeds.CorrectionFeed.view(), name="corrections-feed"),
+    path("corrections/feed/atom/", feeds.AtomCorrectionFeed.view(), name="corrections-feed-atom"),
+    path("pre-election-period/", views.election_period, name="election-period"),
     path("preview/<int:pk>/", views.preview, name="preview"),
 ]

@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from core import pagecache
@@ -17,7 +19,7 @@ from core.site import site_url
 from . import search
 from .converters import period_or_404
 from .forms import SearchForm
-from .models import Author, Category, Post, Tag
+from .models import Author, Category, Correction, ElectionPeriod, Post, SiteSettings, Tag
 
 
 def paginate(request, queryset):
@@ -79,13 +81,19 @@ def detail(request, year, month, day, slug):
     found = pagecache.cached(f"post:{first.isoformat()}:{slug}", lambda: _find(first, last, slug))
     if found is None:
         raise Http404("No such post.")
-    post, previous_post, next_post = found
-    context = {"post": post, "previous_post": previous_post, "next_post": next_post}
+    post, previous_post, next_post, imprint = found
+    context = {
+        "post": post,
+        "previous_post": previous_post,
+        "next_post": next_post,
+        "imprint": imprint,
+    }
     return TemplateResponse(request, "posts/post_detail.html", context)
 
 
 def _find(first, last, slug):
-    """(post, previous post, next post) published between the dates with that slug, or None."""
+    """(post, previous post, next post, imprint) published between the dates with that slug,
+    or None."""
     post = (
         Post.objects.published()
         .between_local_dates(first, last)
@@ -96,7 +104,15 @@ def _find(first, last, slug):
     )
     if post is None:
         return None
-    return post, post.get_previous_published(), post.get_next_published()
+    return post, post.get_previous_published(), post.get_next_published(), _extras(post)
+
+
+def _extras(post):
+    """What only some posts show, fetched only for them: their corrections (a post that was
+    never corrected asks nothing more) and, for election material, the imprint."""
+    if post.corrected_at is not None:
+        prefetch_related_objects([post], "corrections")
+    return SiteSettings.current().imprint if post.election_material else ""
 
 
 @never_cache
@@ -116,7 +132,7 @@ def preview(request, pk):
 
 
 def _render_post(request, post, is_preview=False):
-    context = {"post": post, "is_preview": is_preview}
+    context = {"post": post, "is_preview": is_preview, "imprint": _extras(post)}
     if post.published_at:
         context["previous_post"] = post.get_previous_published()
         context["next_post"] = post.get_next_published()
@@ -179,6 +195,33 @@ def search_view(request):
             results = [(post, search.snippet(post, query)) for post in page.object_list]
     context = {"form": form, "query": query, "page_obj": page, "results": results}
     return TemplateResponse(request, "posts/search.html", context)
+
+
+# What a list of corrections leaves in the database of each post: it shows only the title.
+_POST_BODY = ["post__body", "post__body_html", "post__body_text", "post__search_vector"]
+
+
+def corrections(request):
+    """Every correction of a published post, newest first: two queries for any page."""
+    page = paginate(request, Correction.objects.public().select_related("post").defer(*_POST_BODY))
+    return TemplateResponse(
+        request, "posts/corrections.html", {"page_obj": page, "corrections": page.object_list}
+    )
+
+
+def election_period(request):
+    """What the pre-election period means for this blog: the one in force and those to come
+    (the banner links here)."""
+    periods = list(ElectionPeriod.objects.to_come())
+    in_force = [period for period in periods if period.starts_at <= timezone.now()]
+    return TemplateResponse(
+        request,
+        "posts/election_period.html",
+        {
+            "period": in_force[0] if in_force else None,
+            "to_come": [period for period in periods if period not in in_force],
+        },
+    )
 
 
 def robots_txt(request):

@@ -19,6 +19,17 @@ from tests.factories import AuthorFactory, ImageFactory, PostFactory, UserFactor
 pytestmark = pytest.mark.django_db
 
 AUTHOR_MODELS = ["post", "category", "tag", "image", "attachment"]
+ELECTION_AND_CORRECTION_PERMISSIONS = [
+    "add_correction",
+    "change_correction",
+    "view_correction",
+    "add_electionperiod",
+    "change_electionperiod",
+    "delete_electionperiod",
+    "view_electionperiod",
+    "change_sitesettings",
+    "view_sitesettings",
+]
 PREVIEW_URL_NAME = "admin:posts_post_markdown_preview"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -42,6 +53,11 @@ def post_form_data(author, **overrides):
         "attachments-INITIAL_FORMS": "0",
         "attachments-MIN_NUM_FORMS": "0",
         "attachments-MAX_NUM_FORMS": "1000",
+        # A published post's page has corrections too (ignored for a draft's).
+        "corrections-TOTAL_FORMS": "0",
+        "corrections-INITIAL_FORMS": "0",
+        "corrections-MIN_NUM_FORMS": "0",
+        "corrections-MAX_NUM_FORMS": "1000",
     }
     data.update(overrides)
     return data
@@ -73,20 +89,26 @@ def councillor(admin_user):
 
 
 def test_authors_group_can_manage_posts_and_their_media_and_nothing_else():
-    """Posts and their media, plus moderating comments on their own posts (comments issue)."""
+    """Posts and their media, plus moderating comments on their own posts (comments issue),
+    correcting them, pre-election periods and the imprint (issue 12)."""
     group = Group.objects.get(name="Authors")
     granted = {(p.content_type.app_label, p.codename) for p in group.permissions.all()}
-    expected = {
-        ("posts", f"{action}_{model}")
-        for model in AUTHOR_MODELS
-        for action in ("add", "change", "delete", "view")
-    } | {
-        ("comments", "view_comment"),
-        ("comments", "change_comment"),
-        ("comments", "moderate_comment"),
-        ("comments", "view_moderationevent"),
-    }
+    expected = (
+        {
+            ("posts", f"{action}_{model}")
+            for model in AUTHOR_MODELS
+            for action in ("add", "change", "delete", "view")
+        }
+        | {
+            ("comments", "view_comment"),
+            ("comments", "change_comment"),
+            ("comments", "moderate_comment"),
+            ("comments", "view_moderationevent"),
+        }
+        | {("posts", codename) for codename in ELECTION_AND_CORRECTION_PERMISSIONS}
+    )
     assert granted == expected
+    assert ("posts", "delete_correction") not in granted  # withdrawn, never deleted
     assert ("comments", "moderate_any_comment") not in granted
 
 
@@ -475,8 +497,8 @@ def attachment_data(author, post, files):
 
 
 def inline_errors(response):
-    (formset,) = response.context["inline_admin_formsets"]
-    return [form.errors for form in formset.formset.forms]
+    formsets = response.context["inline_admin_formsets"]
+    return [form.errors for formset in formsets for form in formset.formset.forms]
 
 
 def test_a_pdf_attached_to_a_post_is_listed_with_its_type_and_size(admin_client, client):

@@ -62,6 +62,13 @@ def post():
         "/comments/your-data/comments.csv",
         "/comments/your-data/comments/?done=%00",
         "/category/%E2%80%AE/",
+        "/corrections/?page=abc",
+        "/corrections/?page=0",
+        "/corrections/?page=99999999999999999999999999",
+        "/corrections/?page=%C2%B2",
+        "/corrections/feed/?page=%00",
+        "/corrections/feed/atom/?q=%ED%A0%80",
+        "/pre-election-period/?page=%00",
     ],
 )
 def test_odd_urls_get_a_page_not_an_error(client, post, path):

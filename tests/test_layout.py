@@ -209,6 +209,8 @@ def test_one_admin_save_reindexes_the_post_once_after_commit(
         "seo_description": "",
         "attachments-TOTAL_FORMS": "0",
         "attachments-INITIAL_FORMS": "0",
+        "corrections-TOTAL_FORMS": "0",
+        "corrections-INITIAL_FORMS": "0",
     }
     with (
         CaptureQueriesContext(connection) as queries,

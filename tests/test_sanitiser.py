@@ -385,3 +385,26 @@ def test_html_bodies_are_sanitised_and_an_h1_becomes_h2():
         '<iframe src="https://evil.example/"></iframe>'
     )
     assert html == "<h2>Title</h2><p>Text</p><h2>Sub</h2>"
+
+
+# Short notes (the pre-election banner, corrections) and plain admin text (the imprint)
+
+
+def test_short_notes_keep_emphasis_and_links_only():
+    from core.sanitiser import render_short_markdown
+
+    html = render_short_markdown(
+        "# Title\n\n- item\n\n![x](/a.png) **bold** [site](https://example.org) "
+        "[bad](javascript:alert(1))\n\n<script>alert(2)</script><table><tr><td>t</td></tr></table>"
+    )
+    assert "<h" not in html and "<li" not in html and "<img" not in html and "<table" not in html
+    assert "<strong>bold</strong>" in html and '<a href="https://example.org">site</a>' in html
+    assert "javascript:" not in html and "alert(2)" not in html
+
+
+def test_plain_text_is_one_line_without_controls_and_unescaped():
+    from core.sanitiser import plain_text
+
+    assert (
+        plain_text("  Sam\u202e   Agent \n of <b>Barnet</b>\x00 ") == "Sam Agent of <b>Barnet</b>"
+    )

@@ -66,6 +66,8 @@ def discussion_section(context, post):
     reader of their own, does not rebuild the thread.
     """
     request = context["request"]
+    # The pre-election period in force (or None), as the context processor found it.
+    period = context.get("election_period") or None  # a lazy object wrapping None is falsy
     cpage, reply = (request.GET.get(name, "") for name in ("cpage", "replytocom"))
     suffix = "{}:{}".format(
         cpage if looks_like_id(cpage) else "", reply if looks_like_id(reply) else ""
@@ -73,34 +75,39 @@ def discussion_section(context, post):
     if not (request.user.is_authenticated or pagecache.is_personal(request)):
         return pagecache.cached(
             f"discussion:{post.pk}:{suffix}",
-            lambda: _render_section(request, post, _shared_part(post, cpage, reply)),
+            lambda: _render_section(request, post, _shared_part(post, cpage, reply, period)),
         )
     own_ids = own_comment_ids(request)
     if own_ids:  # their comments awaiting moderation are shown to them in place
-        shared = _shared_part(post, cpage, reply, own_ids)
+        shared = _shared_part(post, cpage, reply, period, own_ids)
     else:
         shared = pagecache.cached(
-            f"thread:{post.pk}:{suffix}", lambda: _shared_part(post, cpage, reply)
+            f"thread:{post.pk}:{suffix}", lambda: _shared_part(post, cpage, reply, period)
         )
     return _render_section(request, post, shared, context.get("csrf_token"))
 
 
-def _shared_part(post, cpage, reply_param, own_ids=()):
+def _shared_part(post, cpage, reply_param, period, own_ids=()):
     """What the section shows alike to every reader who has no comment awaiting moderation
-    (or, with `own_ids`, to that reader): plain values and HTML, cheap to keep."""
+    (or, with `own_ids`, to that reader): plain values and HTML, cheap to keep. (A
+    pre-election period begins and ends a page cache generation, so it is kept with it.)"""
     page, nodes = threads.discussion(post, cpage or 1, own_ids)
     reply_to = None
     if looks_like_id(reply_param):
         comment = Comment.objects.for_post(post).public().filter(id=int(reply_param)).first()
         if comment is not None:
             reply_to = ReplyTo(comment.pk, comment.name, comment.get_absolute_url())
-    discussion_open = comments_open(post)
+    discussion_open = comments_open(post, period=period)
+    if period is not None:
+        period = getattr(period, "_wrapped", period)  # the period itself, not its lazy wrapper
     return {
         "page_obj": CommentPage(page.number, page.paginator.num_pages),
         "thread": rendering.render_thread(nodes, post, discussion_open),
         "has_comments": bool(nodes),
         "count": Comment.objects.for_post(post).public().count(),
         "open": discussion_open,
+        "election_period": period,
+        "closed_for_election": period is not None and period.closes_comments_on(post),
         "reply_to": reply_to,
         "like_count": PostLike.objects.filter(post=post).count(),
     }

@@ -21,7 +21,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from posts import images
-from posts.models import Attachment, Author, Category, Image, Post, Tag
+from posts.models import Attachment, Author, Category, Correction, Image, Post, Tag
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 DEMO_DIR = Path(__file__).resolve().parent
@@ -247,6 +247,14 @@ def load():
     )
     seed.categories.set([category("Council services")])
     seed.tags.set([tag("One Barnet"), tag("outsourcing"), tag("back office")])
+    # A correction, as /corrections/ and the top of the post show one.
+    Correction.objects.create(
+        post=seed,
+        text="An earlier version of this post said that full Council approved the business "
+        "case. It was approved by the **Cabinet Resources Committee**.",
+        made_at=datetime.datetime(2011, 7, 4, 10, 0, tzinfo=LONDON),
+        made_by=councillor,
+    )
 
     for index, (title, year, month, day, categories, tags, body, extra) in enumerate(POSTS):
         post = Post(

@@ -38,7 +38,7 @@ def blogposting_json_ld(context, post):
         "@context": "https://schema.org",
         "@type": "BlogPosting",
         "headline": post.plain_title,
-        "description": post.description,
+        "description": post.description_with(context.get("imprint", "")),
         "url": site_url + post.get_absolute_url(),
         "mainEntityOfPage": site_url + post.get_absolute_url(),
         "datePublished": post.published_at.isoformat() if post.published_at else None,
@@ -67,6 +67,13 @@ def blogposting_json_ld(context, post):
 
 # As django.utils.html.json_script: nothing in the data can close the element.
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter
+def description_with(post, imprint):
+    """The post's description for search engines and link previews, with the digital imprint
+    when it is election material."""
+    return post.description_with(imprint)
 
 
 @register.filter
