@@ -300,10 +300,16 @@ COMMENT_IP_RETENTION_DAYS = int(os.environ.get("BARNETBLOG_IP_RETENTION_DAYS", "
 # on the machine shares (a per-process cache could serve a page another worker has changed).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 PAGE_CACHE_DIR = Path(os.environ.get("DJANGO_PAGE_CACHE_DIR", BASE_DIR / "var" / "page-cache"))
-# Redis down or stuck must cost a request well under a second, never a hang: pages are then
-# made from the database, and rate limits count per process (core/ratelimit.py).
+# Redis down or stuck must cost a request milliseconds, never a hang: pages are then made from
+# the database, and rate limits count per process (core/ratelimit.py). redis-py's client
+# retries three times with backoff by default (a third of a second per cache call with Redis
+# down, seconds per page): one immediate retry instead, for a connection Redis closed.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    REDIS_TIMEOUTS["retry"] = Retry(NoBackoff(), 1)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
