@@ -310,8 +310,7 @@ def soak(database_url, paths, seconds, connections=16, windows=None):
     window_seconds = seconds / windows
     report = {"scenario": "soak", "seconds": seconds, "paths": paths, "windows": []}
     with gunicorn(database_url, BARNETBLOG_PAGE_CACHE="false") as (proc, port):
-        for path in paths:  # warm-up: imports, templates, connections
-            Load(port, path, 50, 5, 2).run()
+        warm_up(port, paths)
         report["rss_start_mib"] = worker_rss(proc.pid)
         per_path = max(1, connections // len(paths))
         wrk = find_wrk()
@@ -367,6 +366,7 @@ def redis_restart(database_url, paths, before=5, down=10, after=10, concurrency=
         PrivateRedis() as redis,
         gunicorn(database_url, BARNETBLOG_PAGE_CACHE="true", REDIS_URL=redis.url) as (_, port),
     ):
+        warm_up(port, paths)
         with Recorder(port, paths, concurrency) as recorder:
             t0 = time.monotonic()
             time.sleep(before)
@@ -388,6 +388,14 @@ def redis_restart(database_url, paths, before=5, down=10, after=10, concurrency=
     }
 
 
+def warm_up(port, paths):
+    """A few requests first: workers import, compile templates and connect before measuring."""
+    from bench.load import Load
+
+    for path in paths:
+        Load(port, path, 20, 10, 2).run()
+
+
 def _cache_hits(port, path):
     """Whether the page cache serves hits again (two requests: a miss, then a hit)."""
     seen = []
@@ -405,6 +413,7 @@ def postgres_restart(cluster, paths, before=3, down=8, after=15, concurrency=6):
     """PostgreSQL stopped under load for `down` seconds and started again: the answers while it
     is down (503 with our page, fast) and the seconds from its return to the first 200."""
     with gunicorn(cluster.url, BARNETBLOG_PAGE_CACHE="false") as (proc, port):
+        warm_up(port, paths)
         with Recorder(port, paths, concurrency) as recorder:
             t0 = time.monotonic()
             time.sleep(before)
