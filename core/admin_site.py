@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core import validators
 from django.template.response import TemplateResponse
 from django_otp import devices_for_user, user_has_device
 from django_otp.forms import OTPAuthenticationFormMixin
@@ -53,6 +54,14 @@ class StaffLoginForm(AdminAuthenticationForm, OTPAuthenticationFormMixin):
         "little, then enter the code your authenticator app shows.",
         "verification_not_allowed": "Codes cannot be checked just now. Try again later.",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django sets the username's max_length after the field is built, so nothing enforces
+        # it: an over-long name would reach django-axes' log of failures (a 255-character
+        # column) and answer 500 on PostgreSQL. Refuse it as a form error first.
+        username = self.fields["username"]
+        username.validators.append(validators.MaxLengthValidator(username.max_length or 150))
 
     def _chosen_device(self, user):
         """The device picked, or else the account's own (staff have one authenticator app)."""

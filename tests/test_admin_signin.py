@@ -183,3 +183,12 @@ def test_a_residents_account_keeps_its_session(client):
     idle_for(client, 10 * 3600)
     client.get("/")
     assert client.session.get("_auth_user_id") == str(resident.pk)
+
+
+def test_an_over_long_username_is_a_form_error_before_any_sign_in_attempt_is_logged(client):
+    """Regression: 5,000 characters reached django-axes' 255-character column (a 500 on
+    PostgreSQL)."""
+    response = sign_in(client, "r" * 5000)
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
