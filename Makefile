@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check install clean bench
+.PHONY: run test lint format check install clean bench audit deploy-check backup restore-drill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,18 @@ format: $(STAMP)
 check: $(STAMP)
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Supply chain: pip-audit on the pinned requirements; fails on a known vulnerability (.ci/audit.py).
+audit: $(STAMP)
+	$(BIN)/python .ci/audit.py
+
+# Production configuration: Django's deployment checks with the variables a deploy sets.
+deploy-check: $(STAMP)
+	DJANGO_DEBUG=false DJANGO_SECURE=true DJANGO_ALLOWED_HOSTS=blog.example.org \
+	DJANGO_CSRF_TRUSTED_ORIGINS=https://blog.example.org DJANGO_BEHIND_PROXY=true \
+	DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	REDIS_URL=redis://127.0.0.1:6379/0 DJANGO_EMAIL_BACKEND=smtp \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # Serves the app with gunicorn on PostgreSQL (database barnetblog_bench) and measures its pages;
 # see bench/README.md. Pass options with BENCH_ARGS="--seconds 5 --keep-db".

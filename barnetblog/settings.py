@@ -6,6 +6,7 @@ variables documented in README.md and `.env.example`; `manage.py check --deploy
 --fail-level WARNING` passes with them.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -42,7 +43,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the site that asks staff for a second factor (core/admin_site.py).
+    "core.admin_apps.BlogAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +59,9 @@ INSTALLED_APPS = [
     "django.contrib.syndication",
     "django_comments_xtd",
     "django_comments",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # The project's apps; the order does not matter (arrows: comments -> posts -> core).
     "core",
     "posts",
@@ -68,6 +73,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
+    # The database down: a 503 in the site's design, without touching it (core/faults.py).
+    "core.faults.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses what the page cache does not (pages made for one reader), with Django's
     # mitigation against BREACH-style attacks; cached pages are stored compressed.
@@ -80,11 +87,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff signed out after a spell of inactivity (after messages: it says so).
+    "core.middleware.StaffSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Old WordPress addresses (/?p=123, old date permalinks, /author/login/): wordpress/.
     "wordpress.middleware.LegacyRedirectMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in with our page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "barnetblog.urls"
@@ -113,10 +125,48 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before each request reuses it: after PostgreSQL
+        # restarts, the next request reconnects instead of failing.
         conn_health_checks=True,
     )
 }
+# Failing fast when PostgreSQL is down or stuck (see core/faults.py): seconds to wait for a
+# connection, and the longest any one SQL statement may run before PostgreSQL cancels it (a
+# page's queries take milliseconds; 0 turns the limit off, e.g. for a long one-off migration).
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "3"))
+DATABASE_STATEMENT_TIMEOUT = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT", "5"))
+# What the 503 page (and /readyz) tells clients to wait before retrying, in seconds.
+DATABASE_UNAVAILABLE_RETRY_AFTER = 10
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        connect_timeout=DATABASE_CONNECT_TIMEOUT,
+        options=f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute force on the admin's sign-in: 5 failures for one username from one address pause
+# sign-in for that pair for 15 minutes (a page in the site's design, HTTP 429). Locking the
+# username alone would let anyone lock the councillor out; the address alone, one bad
+# neighbour behind a shared connection lock everyone out.
+AXES_FAILURE_LIMIT = int(os.environ.get("BARNETBLOG_SIGNIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "core.admin_site.locked_out"
+# The client's address as rate limits see it (the proxy's last X-Forwarded-For entry).
+AXES_CLIENT_IP_CALLABLE = "comments.services.client_ip"
+AXES_VERBOSE = False
+# Two-step sign-in (django-otp, TOTP): optional for staff, required of superusers in
+# production unless turned off. `manage.py enrol_totp <username>` sets an account up.
+OTP_REQUIRED_FOR_SUPERUSERS = env_bool("BARNETBLOG_OTP_FOR_SUPERUSERS", SECURE)
+OTP_TOTP_ISSUER = os.environ.get("BARNETBLOG_SITE_NAME", "Barnet Blog")
+# A staff member's session ends after this many seconds without a request (30 minutes).
+STAFF_SESSION_IDLE_TIMEOUT = int(os.environ.get("BARNETBLOG_STAFF_IDLE_SECONDS", "1800"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -263,16 +313,27 @@ COMMENT_COMPLAINT_RETENTION_DAYS = int(os.environ.get("BARNETBLOG_COMPLAINT_RETE
 # on the machine shares (a per-process cache could serve a page another worker has changed).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 PAGE_CACHE_DIR = Path(os.environ.get("DJANGO_PAGE_CACHE_DIR", BASE_DIR / "var" / "page-cache"))
+# Redis down or stuck must cost a request milliseconds, never a hang: pages are then made from
+# the database, and rate limits count per process (core/ratelimit.py). redis-py's client
+# retries three times with backoff by default (a third of a second per cache call with Redis
+# down, seconds per page): one immediate retry instead, for a connection Redis closed.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    REDIS_TIMEOUTS["retry"] = Retry(NoBackoff(), 1)
     CACHES = {
         "default": {
             "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_TIMEOUTS,
         },
         "pages": {
             "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "pages",
+            "OPTIONS": REDIS_TIMEOUTS,
         },
     }
 else:
@@ -297,6 +358,7 @@ PAGE_CACHE_NEVER = (
     "/comments/confirm/",
     "/comments/unsubscribe/",
     "/healthz",
+    "/readyz",
 )
 PAGE_CACHE_QUERY_PARAMETERS = frozenset({"page", "cpage", "replytocom", "q", "posted"})
 # A reader carrying one of these sees something of their own: their page is made afresh.

@@ -7,6 +7,7 @@ from django.views.static import serve
 
 from comments import views as comment_views
 from comments.feeds import PostComments
+from core.faults import readyz
 from core.views import healthz
 from posts import converters  # noqa: F401  (registers <yyyy>, <mm> and <dd>, used below)
 from posts.sitemaps import SITEMAPS
@@ -15,6 +16,9 @@ from posts.views import robots_txt
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME
 admin.site.index_title = "Write and manage the blog"
+
+# The database down, when a middleware finds out: the same 503 page as core.faults' middleware.
+handler500 = "core.faults.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -34,6 +38,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("", include("posts.urls")),
     path("comments/", include("comments.urls")),
     path(

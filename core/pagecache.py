@@ -70,9 +70,18 @@ def new_generation():
     try:
         page_cache().set(GENERATION_KEY, (token, until), timeout=None)
     except Exception:
+        # A write that could not invalidate must not be forgotten: the cache may come back
+        # with the old generation (a network blip rather than a restart). This process starts
+        # a new one before it next reads the cache.
+        _pending_invalidation["since"] = time.time()
         log.warning("Page cache unreachable: could not start a new generation", exc_info=True)
         return None
+    _pending_invalidation.clear()
     return token, until
+
+
+# Set while an invalidation this process owes the cache is outstanding (see new_generation).
+_pending_invalidation = {}
 
 
 def current_generation():
@@ -91,6 +100,8 @@ def read_current(key_for):
     used while its generation is still the current one. (None, None) if no generation can be
     had.
     """
+    if _pending_invalidation and new_generation() is None:
+        return None, None
     guess = _last_seen.get("token")
     if guess is not None:
         key = key_for(guess)

@@ -1,4 +1,11 @@
-"""Admin forms whose uploads go through `posts.images` and the attachment rules."""
+"""Admin forms whose uploads go through `posts.images` and the attachment rules.
+
+Uploads are written to storage while the form is validated, not after: a full disk (or
+quota) is then a form error that keeps everything else the writer typed, never a 500 half-way
+through saving a post.
+"""
+
+import errno
 
 from django import forms
 from django.conf import settings
@@ -6,6 +13,15 @@ from django.template.defaultfilters import filesizeformat
 
 from . import images
 from .models import ATTACHMENT_TYPES, Attachment, Correction, Image, Post, _extension
+
+DISK_FULL = (
+    "There is no room on the server to store this file just now, so nothing was saved. "
+    "Please try again later, and tell whoever looks after the site that its disk is full."
+)
+
+
+def is_disk_full(error):
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class ImageForm(forms.ModelForm):
@@ -28,14 +44,20 @@ class ImageForm(forms.ModelForm):
             self.processed = images.process_upload(upload)
         return upload
 
-    def save(self, commit=True):
-        image = super().save(commit=False)
+    def clean(self):
+        cleaned = super().clean()
         processed = getattr(self, "processed", None)
-        if processed is not None:
-            images.store(image, processed)
-        if commit:
-            image.save()
-        return image
+        if processed is not None and not self.errors:
+            try:
+                images.store(self.instance, processed)
+            except OSError as error:
+                if not is_disk_full(error):
+                    raise
+                images.discard(self.instance)
+                self.add_error("file", DISK_FULL)
+            else:
+                cleaned["file"] = self.instance.file.name  # stored: the model keeps its name
+        return cleaned
 
 
 class AttachmentForm(forms.ModelForm):
@@ -63,7 +85,17 @@ class AttachmentForm(forms.ModelForm):
         upload.seek(0)
         if magic and not head.startswith(magic):
             raise forms.ValidationError(f"This file's name says {label}, but its content is not.")
-        return upload
+        field = Attachment._meta.get_field("file")
+        try:
+            return field.storage.save(
+                field.generate_filename(self.instance, upload.name),
+                upload,
+                max_length=field.max_length,
+            )
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            raise forms.ValidationError(DISK_FULL, code="disk_full") from None
 
 
 class PostAdminForm(forms.ModelForm):

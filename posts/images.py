@@ -9,6 +9,7 @@ Everything that touches an uploaded image's bytes lives here. The rules:
   JPEG/PNG comments never reach the public.
 """
 
+import contextlib
 import io
 import warnings
 from dataclasses import dataclass, field
@@ -152,3 +153,14 @@ def store(image, processed: ProcessedImage):
         image.renditions.append(
             {"width": rendition.width, "height": rendition.height, "name": name}
         )
+
+
+def discard(image):
+    """Remove whatever `store()` wrote for `image` before it failed (a full disk)."""
+    names = [image.file.name] if image.file else []
+    names += [rendition["name"] for rendition in image.renditions or []]
+    for name in names:
+        with contextlib.suppress(OSError):
+            default_storage.delete(name)
+    image.file = None
+    image.renditions = []

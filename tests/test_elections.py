@@ -290,10 +290,8 @@ def period_form(**fields):
     }
 
 
-def test_an_author_sets_a_period_in_the_admin_and_it_is_logged(clock, author_user):
-    client = Client()
-    client.force_login(author_user)
-    response = client.post(reverse("admin:posts_electionperiod_add"), period_form())
+def test_the_owner_sets_a_period_in_the_admin_and_it_is_logged(clock, admin_client):
+    response = admin_client.post(reverse("admin:posts_electionperiod_add"), period_form())
     assert response.status_code == 302
     period = ElectionPeriod.objects.get()
     assert (period.starts_on, period.polling_day) == (datetime.date(2026, 4, 1), POLLING_DAY)
@@ -327,14 +325,18 @@ def test_the_model_refuses_overlapping_periods_too(period):
         ).full_clean()
 
 
-def test_moderators_cannot_set_periods(clock):
+@pytest.mark.parametrize("group", ["Authors", "Moderators"])
+def test_authors_and_moderators_cannot_set_periods(clock, group):
+    """A site-wide setting: on a blog with several authors, one must not set it for all."""
     from django.contrib.auth.models import Group
 
-    moderator = UserFactory(is_staff=True)
-    moderator.groups.add(Group.objects.get(name="Moderators"))
+    member = UserFactory(is_staff=True)
+    member.groups.add(Group.objects.get(name=group))
     client = Client()
-    client.force_login(moderator)
+    client.force_login(member)
     assert client.get(reverse("admin:posts_electionperiod_add")).status_code == 403
+    assert client.post(reverse("admin:posts_electionperiod_add"), period_form()).status_code == 403
+    assert not ElectionPeriod.objects.exists()
 
 
 # --- Query counts ----------------------------------------------------------------------------

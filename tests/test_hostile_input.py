@@ -307,3 +307,76 @@ def test_a_data_session_cookie_of_an_unexpected_shape_opens_nothing(client, valu
     for name in ("comments:your-data-comments", "comments:your-data-json"):
         assert client.get(reverse(name)).status_code == 403
     assert client.post(reverse("comments:your-data-delete"), {"comment": "all"}).status_code == 403
+
+
+# --- Headers and bodies (issue 9) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "127.0.0.1:abc",
+        "127.0.0.1@evil.example",
+        "local host",
+        "xn--80ak6aa92e.com",
+        "a" * 300,
+        "localhost\r\nX-Injected: 1",
+        "",
+    ],
+)
+@pytest.mark.parametrize("path", ["/", "/readyz", "/admin/login/"])
+def test_a_bad_host_header_is_a_400_everywhere(post, host, path):
+    client = Client(raise_request_exception=False)
+    response = client.get(path, HTTP_HOST=host)
+    assert response.status_code == 400, (host, path, response.status_code)
+    assert host.encode() not in response.content or not host
+
+
+def test_an_oversized_comment_body_is_a_400_and_stores_nothing(client, post):
+    too_big = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
+    data = comment_form_data(post, comment="x" * too_big)
+    client.raise_request_exception = False
+    response = client.post(reverse("comments:post", args=[post.pk]), data)
+    assert response.status_code == 400
+    assert not Comment.objects.exists()
+
+
+def test_an_oversized_sign_in_body_is_a_400(client):
+    client.raise_request_exception = False
+    response = client.post(
+        "/admin/login/",
+        {"username": "robertrams", "password": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)},
+    )
+    assert response.status_code == 400
+    assert "_auth_user_id" not in client.session
+
+
+HOSTILE_SIGN_IN = [
+    {"username": "robert\x00rams"},
+    {"username": "r" * 5000},
+    {"username": f"robert{RLO}rams"},
+    {"password": "\x00"},
+    {"password": "p" * 100_000},
+    {"otp_token": "abc"},
+    {"otp_token": "9" * 30},
+    {"otp_token": "\x00"},
+    {"otp_device": "not-a-device"},
+    {"otp_device": "otp_totp.totpdevice/99999999999999999999999999"},
+    {"otp_challenge": "1"},
+    {"username": ["a", "b"]},
+]
+
+
+@pytest.mark.parametrize("fields", HOSTILE_SIGN_IN)
+def test_hostile_sign_in_fields_get_a_form_error_not_a_session(fields):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = UserFactory(username="robertrams", is_staff=True)
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    data = {"username": "robertrams", "password": "correct horse battery staple", **fields}
+    client = Client(raise_request_exception=False)
+    response = client.post("/admin/login/", data, REMOTE_ADDR="192.0.2.99")
+    assert response.status_code == 200, fields
+    assert "errornote" in response.content.decode()
+    assert "_auth_user_id" not in client.session

@@ -187,9 +187,17 @@ def test_bad_imprints_get_a_form_error_and_change_nothing(admin_client, imprint,
     assert SiteSettings.current().imprint == IMPRINT
 
 
-def test_an_author_fills_in_the_imprint_and_sees_it_as_it_will_be_shown(author_user):
+def test_an_author_may_not_change_the_imprint_every_author_shares(author_user):
     client = Client()
     client.force_login(author_user)
+    url = reverse("admin:posts_sitesettings_change", args=[SiteSettings.current().pk])
+    response = client.post(url, {"imprint_promoter": "Someone Else"})
+    assert response.status_code == 403
+    assert "Someone Else" not in SiteSettings.current().imprint
+
+
+def test_the_owner_fills_in_the_imprint_and_sees_it_as_it_will_be_shown(admin_client):
+    client = admin_client
     settings = SiteSettings.current()
     url = reverse("admin:posts_sitesettings_change", args=[settings.pk])
     response = client.post(

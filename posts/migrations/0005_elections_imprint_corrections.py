@@ -2,9 +2,11 @@
 
 """Pre-election periods, the digital imprint (site settings) and corrections.
 
-Authors (the councillor) may add and withdraw corrections of their own posts (the admin
-limits them to those), set pre-election periods and fill in the imprint. Nobody is given
-permission to delete a correction: it is withdrawn instead.
+Authors may add and withdraw corrections of their own posts (the admin limits them to those).
+Pre-election periods and the imprint are site-wide settings, kept for superusers (the blog's
+owner): an Author manages only their own posts (issue 9's least privilege), and on a blog with
+several authors one of them must not change what every other's election material says. Nobody
+is given permission to delete a correction: it is withdrawn instead.
 """
 
 import django.db.models.deletion
@@ -18,12 +20,6 @@ AUTHOR_PERMISSIONS = [
     "add_correction",
     "change_correction",
     "view_correction",
-    "add_electionperiod",
-    "change_electionperiod",
-    "delete_electionperiod",
-    "view_electionperiod",
-    "change_sitesettings",
-    "view_sitesettings",
 ]
 
 
