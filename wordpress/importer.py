@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from comments.models import Comment, ModerationEvent
-from core import pagecache
+from core import pagecache, sanitiser
 from posts import images
 from posts.models import ATTACHMENT_TYPES, Attachment, Author, Category, Image, Post, Tag
 from posts.models import unique_slug as unique_model_slug
@@ -528,12 +528,15 @@ class _Importer:
 
     def page(self, item, last_call=False):
         wp_id = item.get("wp:post_id", "")
-        if self.mapped(Kind.PAGE, wp_id) is not None:
+        existing = self.mapped(Kind.PAGE, wp_id)
+        if existing is not None:
+            self.pages[wp_id] = existing.url
             self.report.count("page", "already imported")
             return
-        if item.get("wp:status") != "publish" or item.get("wp:post_password"):
+        status = item.get("wp:status")
+        if status not in ("publish", "private") or item.get("wp:post_password"):
             self.report.count("page", "skipped (not published)")
-            self.report.note("page", wp_id, f"not imported: it is {item.get('wp:status')!r}")
+            self.report.note("page", wp_id, f"not imported: it is {status!r}")
             return
         title = _one_line(item.get("title", ""))[:200] or f"Page {wp_id}"
         slug = slugify(unquote(item.get("wp:post_name", ""))) or slugify(title) or f"page-{wp_id}"
@@ -548,22 +551,35 @@ class _Importer:
             else:
                 self.report.note("page", wp_id, f"its parent page {parent} was not imported")
         wanted = f"{prefix}{slug}"[:98] + "/"  # FlatPage.url holds 100 characters
+        converted = content.convert_body(item.get("content:encoded", ""), self.image_url)
+        self.content_notes("page", wp_id, converted)
+        if item["comments"]:
+            self.report.count("comment", "skipped (on a page)", len(item["comments"]))
+            self.report.note("page", wp_id, "its comments were not imported: pages take none")
+        private = status == "private"
+        same = FlatPage.objects.filter(url=wanted, title=title).first()
+        if same is not None and sanitiser.render_markdown(same.content) == (
+            sanitiser.render_markdown(converted.html)
+        ):  # e.g. the shipped About page, exported and imported again: nothing to add
+            self.pages[wp_id] = wanted
+            self.record(Kind.PAGE, wp_id, same, guid=item.get("guid", ""))
+            self.report.count("page", "the same page already here")
+            return
         url, n = wanted, 1
         while _url_taken(url):
             n += 1
             url = f"{wanted[:-1][:90]}-{n}/"
         if url != wanted:
             self.report.note("page", wp_id, f"{wanted} is taken here; the page is at {url}")
-        converted = content.convert_body(item.get("content:encoded", ""), self.image_url)
-        self.content_notes("page", wp_id, converted)
-        if item["comments"]:
-            self.report.count("comment", "skipped (on a page)", len(item["comments"]))
-            self.report.note("page", wp_id, "its comments were not imported: pages take none")
-        page = FlatPage.objects.create(url=url, title=title, content=converted.html)
+        if private:
+            self.report.note("page", wp_id, "private: only signed-in readers may see it")
+        page = FlatPage.objects.create(
+            url=url, title=title, content=converted.html, registration_required=private
+        )
         page.sites.add(self.site)
         self.pages[wp_id] = url
         self.record(Kind.PAGE, wp_id, page, guid=item.get("guid", ""))
-        self.report.count("page", "published")
+        self.report.count("page", "private" if private else "published")
 
     # Media
 
