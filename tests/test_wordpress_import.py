@@ -582,6 +582,38 @@ def test_after_an_import_the_cached_pages_and_the_search_show_it(
     assert "Post 1" in results
 
 
+def test_the_benchmarks_export_imports_whole_with_its_threads(tmp_path):
+    """bench/wordpress.py at a size CI can afford: every post and comment, threads intact."""
+    from bench.wordpress import write_export
+
+    path = tmp_path / "bench.xml"
+    write_export(path, posts=20, comments=600)
+    report = run(path)
+    assert Post.objects.count() == 20 and Comment.objects.count() == 600
+    assert "Posts: 20 published" in report
+    by_pk = {c.pk: c for c in Comment.objects.all()}
+    for c in by_pk.values():
+        parent, root = by_pk[c.parent_id], by_pk[c.thread_id]
+        assert parent.object_pk == root.object_pk == c.object_pk
+        assert c.level == (0 if parent.pk == c.pk else parent.level + 1)
+        assert c.nested_count == sum(
+            1 for d in by_pk.values() if d.thread_id == c.thread_id and _descends(d, c, by_pk)
+        )
+    threads = {}
+    for c in sorted(by_pk.values(), key=lambda c: (c.thread_id, c.order)):
+        threads.setdefault(c.thread_id, []).append(c.order)
+    assert all(orders == list(range(1, len(orders) + 1)) for orders in threads.values())
+    assert ModerationEvent.objects.count() == 600
+
+
+def _descends(comment, ancestor, by_pk):
+    while comment.parent_id != comment.pk:
+        comment = by_pk[comment.parent_id]
+        if comment.pk == ancestor.pk:
+            return True
+    return False
+
+
 # --- Columns --------------------------------------------------------------------------------
 
 
