@@ -151,6 +151,25 @@ def test_a_superuser_imports_the_pictures_from_a_zip_of_the_uploads_folder(
     assert leftovers(import_folder) == []  # the upload and its unpacked copy are gone
 
 
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"2011/06/town-hall.jpg": "photo"},
+        {"uploads/2011/06/town-hall.jpg": "photo"},
+        {PHOTO: "photo", "wp-content/plugins/akismet/akismet.php": b"<?php evil();"},
+    ],
+)
+def test_the_zip_may_hold_the_uploads_folder_its_contents_or_all_of_wp_content(
+    superuser_client, import_folder, settings, members
+):
+    photo = camera_photo((600, 400))
+    media = {name: photo if data == "photo" else data for name, data in members.items()}
+    checked = check(superuser_client, media=SimpleUploadedFile("u.zip", zip_of(media)))
+    assert "Media files: 1 pictures imported" in checked.content.decode()
+    work = next(import_folder.glob("import-*"))
+    assert not list(work.rglob("*.php"))  # plugins are not unpacked
+
+
 def big_zeros():
     return b"\0" * (10 * 1024 * 1024)
 

@@ -62,6 +62,8 @@ def _unpack(source, root, max_bytes, max_files):
         wrapper = _wrapper(names)
         total = 0
         for info, parts in zip(members, names, strict=True):
+            if parts[: len(wrapper)] != wrapper:
+                continue  # wp-content's themes and plugins: not ours to keep
             parts = parts[len(wrapper) :]
             if not parts or parts[0] in ("__MACOSX",) or parts[-1] == ".DS_Store":
                 continue
@@ -116,10 +118,14 @@ def _safe_name(info):
 
 
 def _wrapper(names):
-    """The leading folders every member shares, when they are a wrapper of the uploads."""
+    """The folders around the uploads: those every member shares (`uploads/…`), or, in a
+    zip of the whole of `wp-content`, its `uploads` (the themes and plugins are skipped)."""
     for wrapper in WRAPPERS:
         if names and all(parts[: len(wrapper)] == wrapper for parts in names):
             return wrapper
+    inside = WRAPPERS[0]
+    if any(parts[: len(inside)] == inside for parts in names):
+        return inside
     return ()
 
 
