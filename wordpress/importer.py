@@ -49,6 +49,9 @@ Kind = ImportedObject.Kind
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp"}
 _RESIZED = re.compile(r"-\d+x\d+(?=\.[A-Za-z]+$)")
 _NO_DATE = {"", "0000-00-00 00:00:00"}
+# Comments are saved this many at a time (a post's comments are never split), with memory
+# flat whatever the file's size.
+COMMENT_BATCH = 1000
 
 
 class ImportRefused(Exception):
@@ -147,6 +150,7 @@ class _Importer:
         self.tags = {}
         self.posts = {}  # WordPress post id -> our post's pk (this run and earlier ones)
         self.imported_post_ids = None  # WordPress post id -> pk, from earlier runs
+        self.pending_comments = []  # built, saved together every COMMENT_BATCH or so
         self.pages = {}  # WordPress page id -> (path, parent id)
         self.attachments = {}  # WordPress attachment id -> Image
         self.attachment_parents = {}  # WordPress attachment id -> WordPress post id
@@ -186,6 +190,7 @@ class _Importer:
             else:
                 self.item(fields)
                 _collapse_commit_hooks()
+        self.save_comments()
         self.finish()
 
     def start(self, site):
@@ -497,10 +502,20 @@ class _Importer:
                 tags.append(self.term(Kind.TAG, {"wp:tag_slug": term["slug"]}, term["name"]))
             else:
                 self.report.count("ignored", f"{domain} terms on posts")
-        if categories:
-            post.categories.set(set(categories))
-        if tags:
-            post.tags.set(set(tags))
+        # A new post: its rows are inserted directly. (The filing signals would only mark
+        # it updated and re-index it, which its own save has asked for; the pages start
+        # afresh at the end of the import.)
+        for relation, terms, column in (
+            (Post.categories, categories, "category_id"),
+            (Post.tags, tags, "tag_id"),
+        ):
+            through = relation.through
+            rows = [
+                through(post_id=post.pk, **{column: t.pk})
+                for t in {t.pk: t for t in terms}.values()
+            ]
+            if rows:
+                through.objects.bulk_create(rows)
 
     def content_notes(self, kind, wp_id, converted):
         for message in converted.notes:
@@ -747,6 +762,14 @@ class _Importer:
             )
             made[wp_id] = comment
             built.append((comment, action, at, wp_id))
+        self.pending_comments.extend(built)
+        if len(self.pending_comments) >= COMMENT_BATCH:
+            self.save_comments()
+
+    def save_comments(self):
+        """Save the comments built so far (whole posts' worth), with their log entries and
+        mapping rows, in a few queries."""
+        built, self.pending_comments = self.pending_comments, []
         if not built:
             return
         Comment.objects.bulk_add([comment for comment, *_ in built])
