@@ -8,6 +8,7 @@ variables documented in README.md and `.env.example`; `manage.py check --deploy
 
 import datetime
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -210,6 +211,19 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 SERVE_MEDIA = env_bool("DJANGO_SERVE_MEDIA", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o644
+
+# The WordPress import in the admin (wordpress/admin.py, wordpress/media.py): where uploads
+# wait between the dry run and the confirmation (an hour at most), the caps on a zip of
+# wp-content/uploads, and the one server folder under which a copy of it may be named instead.
+WORDPRESS_IMPORT_FOLDER = Path(
+    os.environ.get(
+        "BARNETBLOG_WORDPRESS_IMPORT_FOLDER",
+        Path(tempfile.gettempdir()) / "barnetblog-wordpress-uploads",
+    )
+)
+WORDPRESS_MEDIA_ZIP_MAX_BYTES = int(os.environ.get("BARNETBLOG_WORDPRESS_ZIP_MAX_MB", "2048")) << 20
+WORDPRESS_MEDIA_ZIP_MAX_FILES = int(os.environ.get("BARNETBLOG_WORDPRESS_ZIP_MAX_FILES", "50000"))
+WORDPRESS_MEDIA_SERVER_ROOT = os.environ.get("BARNETBLOG_WORDPRESS_MEDIA_ROOT", "")
 
 # Email: console in development, SMTP in production, a file backend for inspection.
 _email_backends = {

@@ -6,7 +6,9 @@
 It writes the export to a temporary folder, migrates a fresh SQLite database there (or uses
 DATABASE_URL's database, which must be empty and is left holding the import), imports the
 file with `manage.py import_wordpress`, and prints the file size, the time and the peak
-memory (the process's maximum resident set size, which includes Django itself).
+memory (the process's maximum resident set size, which includes Django itself), and the CPU
+time the import spent in this process (on a shared machine, the wall time also counts waiting
+for the processor and for the database).
 """
 
 import argparse
@@ -100,10 +102,12 @@ def main():
     django.setup()
     call_command("migrate", verbosity=0)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_before = time.process_time()
     started = time.perf_counter()
     with open(os.devnull, "w") as quiet:
         call_command("import_wordpress", str(export), stdout=quiet)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before  # this process only, not the database server's
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
 
     from comments.models import Comment
@@ -113,7 +117,7 @@ def main():
         f"Import: {Post.objects.count():,} posts and {Comment.objects.count():,} comments "
         f"in {elapsed:.0f} s ({args.comments / elapsed:,.0f} comments/s) on "
         f"{django.db.connection.vendor}; peak memory {peak / 1024:.0f} MB "
-        f"({before / 1024:.0f} MB before the import)"
+        f"({before / 1024:.0f} MB before the import); {cpu:.0f} s of CPU in this process"
     )
     print(f"Files in {folder} (delete when done).")
 

@@ -17,12 +17,13 @@ which records a `ModerationEvent`.
 
 import calendar
 import datetime
+import itertools
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import connections, models, transaction
+from django.db.models import AutoField, Q
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
@@ -149,7 +150,7 @@ class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
             fields.setdefault("user_email", user.email)
         if parent is not None:
             parent = parent.reply_parent()
-        return self.model(
+        comment = self.model(
             content_type=ContentType.objects.get_for_model(Post),
             object_pk=str(post.pk),
             site_id=settings.SITE_ID,
@@ -157,6 +158,94 @@ class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
             user=user,
             **fields,
         )
+        if parent is not None:
+            # The parent in hand, perhaps not saved yet (`bulk_add` saves both together);
+            # `save()` recomputes the level from the database as django-comments-xtd does.
+            comment.replying_to = parent
+            comment.level = parent.level + 1
+        return comment
+
+    def bulk_add(self, comments, batch_size=500):
+        """Save new comments made by `build_for()` in a few queries per batch (an import).
+
+        A reply's parent may be one of `comments` built before it (so parents come first in
+        the list) or a comment already saved. Each table of the model is written in turn
+        (django-contrib-comments' row, django-comments-xtd's, ours), and xtd's thread fields
+        are computed here exactly as `XtdComment.save()` computes them one reply at a time:
+        `order` runs through each thread depth first, replies after their elder siblings, and
+        `nested_count` counts every descendant. Replies in threads that began earlier are
+        saved one by one, by `save()`. No signals are sent: the caller invalidates the pages
+        (and sends no email, as `save()` sends none either).
+        """
+        comments = list(comments)
+        one_by_one, new_threads, children = [], [], {}
+        slow = set()
+        for comment in comments:
+            if comment.pk is not None:
+                raise ValueError("bulk_add() saves new comments only.")
+            comment.comment_html = sanitiser.render_comment(comment.comment)
+            if comment.submit_date is None:
+                comment.submit_date = timezone.now()
+            parent = getattr(comment, "replying_to", None)
+            if parent is None and not comment.parent_id:
+                new_threads.append(comment)
+                children[id(comment)] = []
+            elif parent is not None and id(parent) in children:
+                children[id(parent)].append(comment)
+                children[id(comment)] = []
+            else:  # a reply in a thread already saved, or to one of those replies
+                one_by_one.append(comment)
+                slow.add(id(comment))
+        fast = [c for c in comments if id(c) not in slow]
+        self._insert_tables(fast, batch_size)
+        for root in new_threads:
+            _number_thread(root, children)
+        self._insert_tables(fast, batch_size, thread_data=True)
+        for comment in one_by_one:
+            parent = getattr(comment, "replying_to", None)
+            if parent is not None:
+                comment.parent_id = parent.pk
+            comment.save()
+        return comments
+
+    def _insert_tables(self, comments, batch_size, thread_data=False):
+        """First pass: django-contrib-comments' rows, which give the ids. Second pass, with
+        the thread fields known: django-comments-xtd's rows and ours."""
+        if not comments:
+            return
+        db = self.db
+        base = self.model._meta.get_parent_list()[-1]  # django_comments.Comment
+        for model in [XtdComment, self.model] if thread_data else [base]:
+            fields = [f for f in model._meta.local_concrete_fields if not isinstance(f, AutoField)]
+            size = max(1, min(batch_size, connections[db].ops.bulk_batch_size(fields, comments)))
+            for start in range(0, len(comments), size):
+                batch = comments[start : start + size]
+                if thread_data:
+                    model._base_manager.using(db)._insert(batch, fields=fields, using=db)
+                    continue
+                rows = model._base_manager.using(db)._insert(
+                    batch, fields=fields, using=db, returning_fields=[model._meta.pk]
+                )
+                for comment, (pk,) in zip(batch, rows, strict=True):
+                    comment.id = comment.comment_ptr_id = comment.xtdcomment_ptr_id = pk
+                    comment._state.adding, comment._state.db = False, db
+
+
+def _number_thread(root, children):
+    """django-comments-xtd's thread fields for a new thread in memory (see `bulk_add`)."""
+    order = itertools.count(1)
+
+    def visit(comment, parent, level):
+        comment.thread_id = root.pk
+        comment.parent_id = parent.pk if parent is not None else comment.pk
+        comment.level = level
+        comment.order = next(order)
+        comment.nested_count = 0
+        for child in children[id(comment)]:
+            comment.nested_count += 1 + visit(child, comment, level + 1)
+        return comment.nested_count
+
+    visit(root, None, 0)
 
 
 class Comment(XtdComment):
@@ -236,8 +325,13 @@ class Comment(XtdComment):
         the thread's deepest level, its nearest ancestor that leaves room for one more."""
         parent = self
         max_level = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
-        while parent.level >= max_level and parent.parent_id != parent.pk:
-            parent = Comment.objects.get(pk=parent.parent_id)
+        while parent.level >= max_level:
+            above = getattr(parent, "replying_to", None)  # in hand (perhaps not saved yet)
+            if above is None:
+                if not parent.parent_id or parent.parent_id == parent.pk:
+                    break
+                above = Comment.objects.get(pk=parent.parent_id)
+            parent = above
         return parent
 
     def why_no_replies(self):

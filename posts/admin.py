@@ -5,8 +5,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from core import sanitiser
-
 from .forms import AttachmentForm, CorrectionForm, ImageForm, PostAdminForm
 from .models import (
     BODY_MAX_LENGTH,
@@ -117,7 +115,7 @@ class PostAdmin(admin.ModelAdmin):
     actions = ["publish", "unpublish"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "author", "body", "excerpt"]}),
+        (None, {"fields": ["title", "slug", "author", "body_format", "body", "excerpt"]}),
         (
             "Publishing",
             {
@@ -234,13 +232,17 @@ class PostAdmin(admin.ModelAdmin):
         ]
 
     def markdown_preview(self, request):
-        """Render Markdown exactly as a published post would be (same sanitiser)."""
+        """Render the body exactly as a published post would be: by its body format
+        (Markdown unless it says HTML), through the same sanitiser."""
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             return JsonResponse({"error": "Not allowed."}, status=403)
         body = request.POST.get("body", "")
+        body_format = request.POST.get("body_format") or Post.BodyFormat.MARKDOWN
+        if body_format not in Post.BodyFormat.values:
+            return HttpResponseBadRequest("Unknown body format.")
         if len(body) > BODY_MAX_LENGTH:
             return HttpResponseBadRequest("Too long to preview.")
-        return JsonResponse({"html": sanitiser.render_markdown(body)})
+        return JsonResponse({"html": Post.render_body(body, body_format)})
 
 
 @admin.register(ElectionPeriod)

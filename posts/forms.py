@@ -102,13 +102,20 @@ class PostAdminForm(forms.ModelForm):
     class Meta:
         model = Post
         fields = [
-            "title", "slug", "author", "body", "excerpt", "status", "published_at", "sticky",
-            "comments_enabled", "election_material", "image", "image_alt", "categories", "tags",
+            "title", "slug", "author", "body_format", "body", "excerpt", "status", "published_at",
+            "sticky", "comments_enabled", "election_material", "image", "image_alt", "categories",
+            "tags",
             "seo_description",
         ]  # fmt: skip
         widgets = {
             "body": forms.Textarea(attrs={"rows": 24, "class": "markdown-source"}),
             "excerpt": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "body_format": "Markdown for what you write here. Posts imported from WordPress "
+            "keep their HTML; either way the same safe subset is published.",
+            "body": "Markdown (or HTML, as the body format says). Headings, lists, links, "
+            "images, tables, quotes and code.",
         }
 
 

@@ -57,19 +57,31 @@ def index_after_commit(post_ids):
     transaction.on_commit(_IndexAfterCommit(post_ids))
 
 
-def index_posts(post_ids):
-    """Recompute the search document of these posts, now."""
+def index_posts(post_ids, chunk=500):
+    """Recompute the search document of these posts, now.
+
+    The document is computed in the database from the stored columns: only the posts' ids
+    and their category and tag names are read, a chunk at a time, so re-indexing the 5,000
+    posts of an import holds no post bodies in memory."""
     if not is_postgresql() or not post_ids:
         return
-    posts = Post.objects.filter(pk__in=post_ids).prefetch_related("categories", "tags")
-    for post in posts:
-        terms = " ".join(t.name for t in [*post.categories.all(), *post.tags.all()])
-        Post.objects.filter(pk=post.pk).update(
-            search_vector=SearchVector("title", weight="A", config=CONFIG)
-            + SearchVector("summary", weight="B", config=CONFIG)
-            + SearchVector(Value(terms, output_field=TextField()), weight="B", config=CONFIG)
-            + SearchVector("body_text", weight="C", config=CONFIG)
-        )
+    post_ids = sorted(set(post_ids))
+    for start in range(0, len(post_ids), chunk):
+        ids = post_ids[start : start + chunk]
+        terms = {pk: [] for pk in Post.objects.filter(pk__in=ids).values_list("pk", flat=True)}
+        for relation, name in ((Post.categories, "category__name"), (Post.tags, "tag__name")):
+            rows = relation.through.objects.filter(post_id__in=ids).order_by(name)
+            for pk, term in rows.values_list("post_id", name):
+                terms[pk].append(term)
+        for pk, names in terms.items():
+            Post.objects.filter(pk=pk).update(
+                search_vector=SearchVector("title", weight="A", config=CONFIG)
+                + SearchVector("summary", weight="B", config=CONFIG)
+                + SearchVector(
+                    Value(" ".join(names), output_field=TextField()), weight="B", config=CONFIG
+                )
+                + SearchVector("body_text", weight="C", config=CONFIG)
+            )
 
 
 def words_of(query):

@@ -34,6 +34,7 @@ def post_form_data(author, **overrides):
         "title": "Library opening hours",
         "slug": "library-opening-hours",
         "author": author.pk,
+        "body_format": Post.BodyFormat.MARKDOWN,
         "body": "The library will open on Sundays.",
         "excerpt": "",
         "status": Post.Status.DRAFT,
@@ -339,6 +340,55 @@ def test_markdown_preview_requires_a_csrf_token(admin_user):
     response = client.post(url, {"body": "*hi*"}, headers={"X-CSRFToken": token})
     assert response.status_code == 200
     assert response.json()["html"] == "<p><em>hi</em></p>"
+
+
+def test_the_preview_renders_an_html_body_as_html_through_the_sanitiser(admin_client):
+    body = (
+        '<h1>Budget</h1><p onclick="steal()">Kept <em>emphasis</em></p>'
+        '<figure><img src="/media/a.jpg" alt="Park"><figcaption>The park</figcaption></figure>'
+        "<script>steal()</script>*not markdown*"
+    )
+    response = admin_client.post(reverse(PREVIEW_URL_NAME), {"body": body, "body_format": "html"})
+    html = response.json()["html"]
+    assert html.startswith("<h2>Budget</h2><p>Kept <em>emphasis</em></p><figure>")
+    assert "<figcaption>The park</figcaption>" in html
+    assert "*not markdown*" in html
+    assert "steal" not in html and "onclick" not in html
+    post = PostFactory(body=body, body_format=Post.BodyFormat.HTML)
+    assert html == post.body_html
+    # The same text read as Markdown is another page: its asterisks make emphasis.
+    as_markdown = admin_client.post(reverse(PREVIEW_URL_NAME), {"body": body}).json()["html"]
+    assert "<em>not markdown</em>" in as_markdown
+
+
+def test_the_preview_refuses_an_unknown_body_format(admin_client):
+    response = admin_client.post(reverse(PREVIEW_URL_NAME), {"body": "x", "body_format": "php"})
+    assert response.status_code == 400
+
+
+def test_the_body_format_is_in_the_post_form_and_the_staff_preview_honours_it(
+    admin_client, councillor
+):
+    page = admin_client.get(reverse("admin:posts_post_add")).content.decode()
+    assert re.search(r'<select name="body_format"[^>]*id="id_body_format"', page)
+    assert re.search(r'<label[^>]* for="id_body_format"', page)
+    data = post_form_data(
+        councillor, body_format="html", body="<p>Bins on <strong>Tuesday</strong></p>"
+    )
+    assert admin_client.post(reverse("admin:posts_post_add"), data).status_code == 302
+    post = Post.objects.get()
+    assert post.body_format == Post.BodyFormat.HTML
+    preview = admin_client.get(reverse("posts:preview", args=[post.pk])).content.decode()
+    assert "<p>Bins on <strong>Tuesday</strong></p>" in preview
+    assert "&lt;strong&gt;" not in preview
+
+
+def test_an_unknown_body_format_in_the_post_form_is_a_form_error(admin_client, councillor):
+    data = post_form_data(councillor, body_format="php")
+    response = admin_client.post(reverse("admin:posts_post_add"), data)
+    assert response.status_code == 200
+    assert "body_format" in form_errors(response)
+    assert not Post.objects.exists()
 
 
 def test_markdown_preview_refuses_a_body_longer_than_a_post_may_be(admin_client):

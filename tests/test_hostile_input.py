@@ -380,3 +380,63 @@ def test_hostile_sign_in_fields_get_a_form_error_not_a_session(fields):
     assert response.status_code == 200, fields
     assert "errornote" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+# --- The admin's WordPress import and body preview ------------------------------------------
+
+
+def _zip(name, data=b"x"):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"export": b""}, "export"),
+        ({"export": b"not xml at all"}, "export"),
+        ({"export": b"<?xml version='1.0'?><rss><channel><item>"}, "export"),
+        ({"export": "<rss>\u202e</rss>".encode("utf-16")}, "export"),
+        ({"media": b"not a zip"}, "media"),
+        ({"media": _zip("../../etc/passwd")}, "media"),
+        ({"media": _zip("C:/boot.ini")}, "media"),
+        ({"media_folder": "\x00"}, "media_folder"),
+        ({"media_folder": "../" * 40}, "media_folder"),
+        ({"media_folder": "x" * 501}, "media_folder"),
+    ],
+)
+def test_hostile_wordpress_import_fields_get_a_form_error_and_store_nothing(
+    admin_client, settings, tmp_path, fields, field
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from posts.models import Post
+    from tests.test_wordpress_import import SEED
+
+    settings.WORDPRESS_IMPORT_FOLDER = tmp_path / "waiting"
+    settings.WORDPRESS_MEDIA_SERVER_ROOT = str(tmp_path)
+    data = {"export": SEED.read_bytes(), **fields}
+    form = {
+        name: SimpleUploadedFile(f"{name}.bin", value) if isinstance(value, bytes) else value
+        for name, value in data.items()
+    }
+    response = admin_client.post(reverse("admin:wordpress_import"), form)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert Post.objects.count() == 0
+    assert not any((tmp_path / "waiting").glob("import-*/*"))
+
+
+@pytest.mark.parametrize("body_format", ["", "HTML", "php", "\x00", "x" * 5000])
+def test_odd_body_formats_in_the_editor_preview_are_a_400_or_markdown(admin_client, body_format):
+    response = admin_client.post(
+        reverse("admin:posts_post_markdown_preview"), {"body": "*hi*", "body_format": body_format}
+    )
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert response.json()["html"] == "<p><em>hi</em></p>"

@@ -197,6 +197,7 @@ def test_one_admin_save_reindexes_the_post_once_after_commit(
         "title": "Museum hours",
         "slug": post.slug,
         "author": post.author.pk,
+        "body_format": post.body_format,
         "body": post.body,
         "excerpt": "",
         "status": "published",

@@ -4,9 +4,11 @@ import io
 
 import pytest
 from django.contrib.flatpages.models import FlatPage
+from django.contrib.sites.models import Site
 from django.core.management import call_command
 
 from comments.models import Comment, HouseRule
+from core.sanitiser import render_markdown
 from posts.models import Author, Category, Image, Post, Tag
 from tests.factories import CommentFactory, PostFactory
 from wordpress import parser
@@ -46,10 +48,14 @@ def snapshot():
                 parent.comment if parent.pk != comment.pk else None,
             )
         )
-    return posts, comments
+    pages = {
+        page.url: (page.title, render_markdown(page.content), page.registration_required)
+        for page in FlatPage.objects.all()
+    }
+    return posts, comments, pages
 
 
-def test_export_then_import_into_an_empty_database_gives_the_same_posts_and_comments(
+def test_export_then_import_into_an_empty_database_gives_the_same_posts_pages_and_comments(
     tmp_path,
 ):
     post = PostFactory(title="Budget", body="# Plan\n\nSome *Markdown* & more.", sticky=True)
@@ -60,7 +66,19 @@ def test_export_then_import_into_an_empty_database_gives_the_same_posts_and_comm
     CommentFactory(post=post, parent=reply, pending=True, comment="Held")
     CommentFactory(post=post, spam=True, comment="Buy pills")
     CommentFactory(post=post, removed=True, comment="Rude")
+    shipped = set(FlatPage.objects.values_list("pk", flat=True))  # the footer pages
+    site = Site.objects.get_current()
+    for url, title, content, private in [
+        ("/ward/", "The ward", "## Streets\n\nFrom *Church End* to [the park](/park/).", False),
+        ("/ward/surgeries/", "Surgeries", "Every **first Saturday**.", False),
+        ("/members/", "Members", "For the committee only.", True),
+    ]:
+        page = FlatPage.objects.create(
+            url=url, title=title, content=content, registration_required=private
+        )
+        page.sites.add(site)
     before = snapshot()
+    assert len(before[2]) == len(shipped) + 3
 
     output = tmp_path / "out.xml"
     call_command("export_wordpress", str(output), stderr=io.StringIO())
@@ -72,9 +90,15 @@ def test_export_then_import_into_an_empty_database_gives_the_same_posts_and_comm
     Author.objects.all().delete()
     Category.objects.all().delete()
     Tag.objects.all().delete()
-    call_command("import_wordpress", str(output), stdout=io.StringIO())
+    FlatPage.objects.exclude(pk__in=shipped).delete()  # an empty database has the footer pages
+    report = io.StringIO()
+    call_command("import_wordpress", str(output), stdout=report)
 
     assert snapshot() == before
+    assert f"Pages: 1 private, 2 published, {len(shipped)} the same page already here" in (
+        report.getvalue()
+    )
+    assert FlatPage.objects.count() == len(shipped) + 3
 
 
 def test_the_export_is_wxr_1_2_with_everything(tmp_path):

@@ -524,6 +524,96 @@ def test_replies_find_their_parents_whatever_the_order_and_bad_parents_go_top_le
     assert {by_id["14"].level, by_id["15"].level} == {0, 1}
 
 
+def test_a_reply_added_since_the_first_import_joins_its_thread_on_the_next(tmp_path):
+    first = export(item(1, comments=comment(1) + comment(2, parent=1) + comment(3)))
+    run(write(tmp_path, first))
+    again = export(
+        item(1, comments=comment(1) + comment(2, parent=1) + comment(3) + comment(4, parent=2))
+    )
+    report = run(write(tmp_path, again))
+    assert "Comments: 3 already imported, 1 approved" in report
+    thread = [
+        row.wp_id for row in ImportedObject.objects.filter(kind="comment").order_by("object_id")
+    ]
+    by_id = {
+        row.wp_id.split(":")[1]: row.target for row in ImportedObject.objects.filter(kind="comment")
+    }
+    assert len(thread) == 4
+    assert by_id["4"].parent_id == by_id["2"].pk and by_id["4"].level == 2
+    ordered = Comment.objects.filter(thread_id=by_id["1"].pk).order_by("order")
+    assert [c.pk for c in ordered] == [by_id[n].pk for n in ("1", "2", "4")]
+    assert Comment.objects.get(pk=by_id["1"].pk).nested_count == 2
+
+
+def test_a_post_deleted_here_since_is_imported_again(tmp_path):
+    path = write(tmp_path, export(item(1, comments=comment(1))))
+    run(path)
+    Post.objects.get().delete()
+    assert "Posts: 1 published" in run(path)
+    post = Post.objects.get()
+    assert Comment.objects.for_post(post).count() == 1
+
+
+def test_comments_are_saved_in_batches_not_one_by_one(tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n):
+        comments = "".join(comment(i, parent=i - 1 if i % 3 else 0) for i in range(1, n + 1))
+        path = write(tmp_path, export(item(n, comments=comments)), name=f"{n}.xml")
+        with CaptureQueriesContext(connection) as captured:
+            run(path)
+        return len(captured)
+
+    few, many = queries(5), queries(300)
+    assert Comment.objects.count() == 305
+    # Five tables, in batches (SQLite's are the smallest): nothing per comment.
+    assert many <= few + 5 * 6
+
+
+def test_after_an_import_the_cached_pages_and_the_search_show_it(
+    tmp_path, client, page_cache, django_capture_on_commit_callbacks
+):
+    client.get("/")  # cached, without the post
+    with django_capture_on_commit_callbacks(execute=True):
+        run(write(tmp_path, export(item(1, body="<p>Allotment waiting lists</p>"))))
+    assert "Post 1" in client.get("/").content.decode()
+    results = client.get("/search/", {"q": "allotment"}).content.decode()
+    assert "Post 1" in results
+
+
+def test_the_benchmarks_export_imports_whole_with_its_threads(tmp_path):
+    """bench/wordpress.py at a size CI can afford: every post and comment, threads intact."""
+    from bench.wordpress import write_export
+
+    path = tmp_path / "bench.xml"
+    write_export(path, posts=20, comments=600)
+    report = run(path)
+    assert Post.objects.count() == 20 and Comment.objects.count() == 600
+    assert "Posts: 20 published" in report
+    by_pk = {c.pk: c for c in Comment.objects.all()}
+    for c in by_pk.values():
+        parent, root = by_pk[c.parent_id], by_pk[c.thread_id]
+        assert parent.object_pk == root.object_pk == c.object_pk
+        assert c.level == (0 if parent.pk == c.pk else parent.level + 1)
+        assert c.nested_count == sum(
+            1 for d in by_pk.values() if d.thread_id == c.thread_id and _descends(d, c, by_pk)
+        )
+    threads = {}
+    for c in sorted(by_pk.values(), key=lambda c: (c.thread_id, c.order)):
+        threads.setdefault(c.thread_id, []).append(c.order)
+    assert all(orders == list(range(1, len(orders) + 1)) for orders in threads.values())
+    assert ModerationEvent.objects.count() == 600
+
+
+def _descends(comment, ancestor, by_pk):
+    while comment.parent_id != comment.pk:
+        comment = by_pk[comment.parent_id]
+        if comment.pk == ancestor.pk:
+            return True
+    return False
+
+
 # --- Columns --------------------------------------------------------------------------------
 
 

@@ -1,11 +1,16 @@
 """The admin: what was imported from WordPress (read-only), and the import itself — upload
-an export, read the dry run's report, confirm. Superusers only: an import creates accounts
-and publishes posts."""
+an export (with a zip of its media, or the name of a folder on the server), read the dry
+run's report, confirm. Superusers only: an import creates accounts and publishes posts.
+Between the two steps the files wait in a folder of their own (`WORDPRESS_IMPORT_FOLDER`),
+removed once imported, refused, or an hour old."""
 
-import os
+import contextlib
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -16,9 +21,9 @@ from django.views.decorators.csrf import csrf_protect
 
 from .forms import UploadForm
 from .importer import ImportRefused, import_export
+from .media import MediaRefused, server_folder, unpack_uploads
 from .models import ImportedObject
 
-UPLOADS = Path(tempfile.gettempdir()) / "barnetblog-wordpress-uploads"
 SALT = "wordpress.admin.import"
 MAX_AGE = 60 * 60  # an hour to read the report and confirm
 
@@ -58,19 +63,32 @@ class ImportedObjectAdmin(admin.ModelAdmin):
             return self._confirm(request, context)
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            UPLOADS.mkdir(mode=0o700, parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(suffix=".xml", dir=UPLOADS)
-            with os.fdopen(handle, "wb") as out:
-                for chunk in form.cleaned_data["export"].chunks():
-                    out.write(chunk)
+            folder = _uploads_folder()
+            _remove_abandoned(folder)
+            work = Path(tempfile.mkdtemp(prefix="import-", dir=folder))
             try:
-                with open(name, "rb") as stream:
-                    report = import_export(stream, dry_run=True)
+                media_dir = form.cleaned_data.get("media_folder")
+                with (work / "export.xml").open("wb") as out:
+                    for chunk in form.cleaned_data["export"].chunks():
+                        out.write(chunk)
+                if form.cleaned_data["media"]:
+                    media_dir = unpack_uploads(form.cleaned_data["media"], work / "uploads")
+                with (work / "export.xml").open("rb") as stream:
+                    report = import_export(stream, media_dir=media_dir, dry_run=True)
+            except MediaRefused as error:
+                shutil.rmtree(work, ignore_errors=True)
+                form.add_error("media", f"Nothing can be imported: {error}")
             except ImportRefused as error:
-                os.unlink(name)
+                shutil.rmtree(work, ignore_errors=True)
                 form.add_error("export", f"Nothing can be imported: {error}")
+            except BaseException:
+                shutil.rmtree(work, ignore_errors=True)
+                raise
             else:
-                token = signing.dumps({"file": Path(name).name, "user": request.user.pk}, salt=SALT)
+                data = {"work": work.name, "user": request.user.pk}
+                if form.cleaned_data.get("media_folder"):
+                    data["folder"] = str(form.cleaned_data["media_folder"])
+                token = signing.dumps(data, salt=SALT)
                 context.update(report=report, token=token, dry_run=True)
                 return TemplateResponse(request, "wordpress/import.html", context)
         context["form"] = form
@@ -84,17 +102,36 @@ class ImportedObjectAdmin(admin.ModelAdmin):
             return redirect(reverse("admin:wordpress_import"))
         if data.get("user") != request.user.pk:
             raise PermissionDenied
-        name = UPLOADS / Path(data["file"]).name
-        if not name.is_file():
+        work = _uploads_folder() / Path(str(data.get("work", ""))).name
+        export = work / "export.xml"
+        if not data.get("work") or not export.is_file():
             messages.error(request, "That upload has already been imported or has expired.")
             return redirect(reverse("admin:wordpress_import"))
         try:
-            with name.open("rb") as stream:
-                report = import_export(stream)
-        except ImportRefused as error:
+            media_dir = work / "uploads" if (work / "uploads").is_dir() else None
+            if data.get("folder"):
+                media_dir = server_folder(data["folder"])
+            with export.open("rb") as stream:
+                report = import_export(stream, media_dir=media_dir)
+        except (ImportRefused, MediaRefused) as error:
             messages.error(request, f"Nothing was imported: {error}")
             return redirect(reverse("admin:wordpress_import"))
         finally:
-            name.unlink(missing_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
         context.update(report=report, dry_run=False)
         return TemplateResponse(request, "wordpress/import.html", context)
+
+
+def _uploads_folder():
+    folder = Path(settings.WORDPRESS_IMPORT_FOLDER)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def _remove_abandoned(folder):
+    """Uploads nobody confirmed within the hour are of no use: remove them."""
+    too_old = time.time() - MAX_AGE
+    for work in folder.glob("import-*"):
+        with contextlib.suppress(OSError):
+            if work.is_dir() and not work.is_symlink() and work.stat().st_mtime < too_old:
+                shutil.rmtree(work, ignore_errors=True)

@@ -156,7 +156,11 @@ def write(out, request=None):
             meta=meta,
             comments=_comments(post, gmt, local),
         )
+    page_at = dict(FlatPage.objects.values_list("url", "pk"))
     for page in FlatPage.objects.order_by("pk"):
+        # /about/team/ is the page "team" under /about/ (when there is one), as in WordPress.
+        above = page.url.rstrip("/").rsplit("/", 1)[0] + "/"
+        parent = page_at.get(above) if above != "/" else None
         item(
             [
                 ("title", _e(page.title)),
@@ -167,7 +171,7 @@ def write(out, request=None):
                 ("wp:comment_status", "closed"),
                 ("wp:post_name", cdata(slugify(page.url.strip("/").split("/")[-1]) or "page")),
                 ("wp:status", "private" if page.registration_required else "publish"),
-                ("wp:post_parent", 0),
+                ("wp:post_parent", page_ids[parent] if parent else 0),
                 ("wp:post_type", "page"),
             ],
             body=render_markdown(page.content),

@@ -11,6 +11,7 @@ Every imported thing is recorded as an `ImportedObject` (site, kind, WordPress i
 makes the import idempotent and lets old WordPress addresses redirect.
 """
 
+import collections
 import contextlib
 import datetime
 import inspect
@@ -36,6 +37,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from comments.models import Comment, ModerationEvent
+from core import pagecache, sanitiser
 from posts import images
 from posts.models import ATTACHMENT_TYPES, Attachment, Author, Category, Image, Post, Tag
 from posts.models import unique_slug as unique_model_slug
@@ -47,6 +49,9 @@ Kind = ImportedObject.Kind
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp"}
 _RESIZED = re.compile(r"-\d+x\d+(?=\.[A-Za-z]+$)")
 _NO_DATE = {"", "0000-00-00 00:00:00"}
+# Comments are saved this many at a time (a post's comments are never split), with memory
+# flat whatever the file's size.
+COMMENT_BATCH = 1000
 
 
 class ImportRefused(Exception):
@@ -144,6 +149,8 @@ class _Importer:
         self.categories = {}  # WordPress slug -> Category
         self.tags = {}
         self.posts = {}  # WordPress post id -> our post's pk (this run and earlier ones)
+        self.imported_post_ids = None  # WordPress post id -> pk, from earlier runs
+        self.pending_comments = []  # built, saved together every COMMENT_BATCH or so
         self.pages = {}  # WordPress page id -> (path, parent id)
         self.attachments = {}  # WordPress attachment id -> Image
         self.attachment_parents = {}  # WordPress attachment id -> WordPress post id
@@ -183,6 +190,7 @@ class _Importer:
             else:
                 self.item(fields)
                 _collapse_commit_hooks()
+        self.save_comments()
         self.finish()
 
     def start(self, site):
@@ -207,6 +215,9 @@ class _Importer:
             self.report.count("ignored", f"{post_type} items")
 
     def finish(self):
+        # Comments are inserted in bulk, with no signals: the pages start afresh once, at
+        # the commit (posts' own saves ask for the same; the requests are collapsed).
+        pagecache.invalidate()
         for item in self.later_pages:
             self.page(item, last_call=True)
         if self.old_ips:
@@ -249,13 +260,40 @@ class _Importer:
 
     def mapped(self, kind, wp_id):
         row = ImportedObject.objects.filter(source=self.source, kind=kind, wp_id=str(wp_id)).first()
+        if row is not None and row.target is None:  # deleted here since: import it again
+            row.delete()
+            return None
         return row.target if row is not None else None
 
+    def imported_post(self, wp_id):
+        """The post an earlier run imported for this WordPress id, or None. The ids of every
+        post imported from this site are read once (ids only: memory stays small), so a
+        first import asks nothing per post."""
+        if self.imported_post_ids is None:
+            self.imported_post_ids = dict(
+                ImportedObject.objects.filter(source=self.source, kind=Kind.POST).values_list(
+                    "wp_id", "object_id"
+                )
+            )
+        pk = self.imported_post_ids.get(str(wp_id)[:255])
+        if pk is None:
+            return None
+        post = Post.objects.filter(pk=pk).select_related("author__user").first()
+        if post is None:  # deleted here since: import it again, with its comments
+            rows = ImportedObject.objects.filter(source=self.source)
+            rows.filter(kind=Kind.POST, wp_id=wp_id).delete()
+            rows.filter(kind=Kind.COMMENT, wp_id__startswith=f"{wp_id}:").delete()
+        return post
+
     def record(self, kind, wp_id, target, guid="", legacy_path=""):
+        self.mapping(kind, wp_id, target, guid, legacy_path).save()
+
+    def mapping(self, kind, wp_id, target, guid="", legacy_path=""):
+        """The (unsaved) row that maps a WordPress id to what it became here."""
         model = type(target)
         if model not in self.types:
             self.types[model] = ContentType.objects.get_for_model(model)
-        ImportedObject.objects.create(
+        return ImportedObject(
             source=self.source,
             kind=kind,
             wp_id=str(wp_id)[:255],
@@ -374,7 +412,7 @@ class _Importer:
     def post(self, item):
         wp_id = item.get("wp:post_id", "")
         status = item.get("wp:status", "publish")
-        existing = self.mapped(Kind.POST, wp_id)
+        existing = self.imported_post(wp_id)
         if existing is not None:
             self.posts[wp_id] = existing.pk
             self.report.count("post", "already imported")
@@ -464,10 +502,20 @@ class _Importer:
                 tags.append(self.term(Kind.TAG, {"wp:tag_slug": term["slug"]}, term["name"]))
             else:
                 self.report.count("ignored", f"{domain} terms on posts")
-        if categories:
-            post.categories.set(set(categories))
-        if tags:
-            post.tags.set(set(tags))
+        # A new post: its rows are inserted directly. (The filing signals would only mark
+        # it updated and re-index it, which its own save has asked for; the pages start
+        # afresh at the end of the import.)
+        for relation, terms, column in (
+            (Post.categories, categories, "category_id"),
+            (Post.tags, tags, "tag_id"),
+        ):
+            through = relation.through
+            rows = [
+                through(post_id=post.pk, **{column: t.pk})
+                for t in {t.pk: t for t in terms}.values()
+            ]
+            if rows:
+                through.objects.bulk_create(rows)
 
     def content_notes(self, kind, wp_id, converted):
         for message in converted.notes:
@@ -495,12 +543,15 @@ class _Importer:
 
     def page(self, item, last_call=False):
         wp_id = item.get("wp:post_id", "")
-        if self.mapped(Kind.PAGE, wp_id) is not None:
+        existing = self.mapped(Kind.PAGE, wp_id)
+        if existing is not None:
+            self.pages[wp_id] = existing.url
             self.report.count("page", "already imported")
             return
-        if item.get("wp:status") != "publish" or item.get("wp:post_password"):
+        status = item.get("wp:status")
+        if status not in ("publish", "private") or item.get("wp:post_password"):
             self.report.count("page", "skipped (not published)")
-            self.report.note("page", wp_id, f"not imported: it is {item.get('wp:status')!r}")
+            self.report.note("page", wp_id, f"not imported: it is {status!r}")
             return
         title = _one_line(item.get("title", ""))[:200] or f"Page {wp_id}"
         slug = slugify(unquote(item.get("wp:post_name", ""))) or slugify(title) or f"page-{wp_id}"
@@ -515,22 +566,35 @@ class _Importer:
             else:
                 self.report.note("page", wp_id, f"its parent page {parent} was not imported")
         wanted = f"{prefix}{slug}"[:98] + "/"  # FlatPage.url holds 100 characters
+        converted = content.convert_body(item.get("content:encoded", ""), self.image_url)
+        self.content_notes("page", wp_id, converted)
+        if item["comments"]:
+            self.report.count("comment", "skipped (on a page)", len(item["comments"]))
+            self.report.note("page", wp_id, "its comments were not imported: pages take none")
+        private = status == "private"
+        same = FlatPage.objects.filter(url=wanted, title=title).first()
+        if same is not None and sanitiser.render_markdown(same.content) == (
+            sanitiser.render_markdown(converted.html)
+        ):  # e.g. the shipped About page, exported and imported again: nothing to add
+            self.pages[wp_id] = wanted
+            self.record(Kind.PAGE, wp_id, same, guid=item.get("guid", ""))
+            self.report.count("page", "the same page already here")
+            return
         url, n = wanted, 1
         while _url_taken(url):
             n += 1
             url = f"{wanted[:-1][:90]}-{n}/"
         if url != wanted:
             self.report.note("page", wp_id, f"{wanted} is taken here; the page is at {url}")
-        converted = content.convert_body(item.get("content:encoded", ""), self.image_url)
-        self.content_notes("page", wp_id, converted)
-        if item["comments"]:
-            self.report.count("comment", "skipped (on a page)", len(item["comments"]))
-            self.report.note("page", wp_id, "its comments were not imported: pages take none")
-        page = FlatPage.objects.create(url=url, title=title, content=converted.html)
+        if private:
+            self.report.note("page", wp_id, "private: only signed-in readers may see it")
+        page = FlatPage.objects.create(
+            url=url, title=title, content=converted.html, registration_required=private
+        )
         page.sites.add(self.site)
         self.pages[wp_id] = url
         self.record(Kind.PAGE, wp_id, page, guid=item.get("guid", ""))
-        self.report.count("page", "published")
+        self.report.count("page", "private" if private else "published")
 
     # Media
 
@@ -668,6 +732,9 @@ class _Importer:
     # Comments
 
     def comments(self, item, post, fresh=False):
+        """A post's comments, saved together: built one by one by `Comment.objects.build_for()`
+        (parents first), then inserted by `Comment.objects.bulk_add()` with their moderation
+        log entries and mapping rows, in a few queries whatever their number."""
         wp_comments = {}
         for fields in item["comments"]:
             # Keyed by post too: hand-made exports reuse comment ids across posts.
@@ -682,36 +749,100 @@ class _Importer:
             wp_comments[wp_id] = fields
         if not wp_comments:
             return
-        made = {}  # WordPress comment id -> Comment
-        for wp_id in [] if fresh else wp_comments:  # a post made just now has none yet
-            existing = self.mapped(Kind.COMMENT, wp_id)
-            if existing is not None:
-                made[wp_id] = existing
-                self.report.count("comment", "already imported")
-        remaining = [i for i in sorted(wp_comments, key=_number) if i not in made]
+        made = {} if fresh else self.imported_comments(list(wp_comments))
+        if made:
+            self.report.count("comment", "already imported", len(made))
+        built = []  # (comment, moderation action, when, WordPress id)
         post_author = post.author
-        while remaining:
-            ready = []
-            for wp_id in remaining:
-                parent = wp_comments[wp_id]["wp:comment_parent"]
-                if parent.endswith(":0") or parent in made:
-                    ready.append((wp_id, made.get(parent)))
-                elif parent not in wp_comments:
-                    self.report.note(
-                        "comment",
-                        wp_id,
-                        f"its parent {parent} is not on this post: made a top-level comment",
-                    )
-                    ready.append((wp_id, None))
-            if not ready:  # a loop: break it at its lowest id
-                wp_id = remaining[0]
-                self.report.note("comment", wp_id, "its replies form a loop: made top-level")
-                ready = [(wp_id, None)]
-            for wp_id, parent in ready:
-                made[wp_id] = self.comment(post, post_author, wp_id, wp_comments[wp_id], parent)
-                remaining.remove(wp_id)
+        for wp_id, parent_id in self.thread_order(wp_comments):
+            if wp_id in made:
+                continue
+            comment, action, at = self.comment(
+                post, post_author, wp_id, wp_comments[wp_id], made.get(parent_id)
+            )
+            made[wp_id] = comment
+            built.append((comment, action, at, wp_id))
+        self.pending_comments.extend(built)
+        if len(self.pending_comments) >= COMMENT_BATCH:
+            self.save_comments()
+
+    def save_comments(self):
+        """Save the comments built so far (whole posts' worth), with their log entries and
+        mapping rows, in a few queries."""
+        built, self.pending_comments = self.pending_comments, []
+        if not built:
+            return
+        Comment.objects.bulk_add([comment for comment, *_ in built])
+        ModerationEvent.objects.bulk_create(
+            [
+                ModerationEvent(
+                    comment=comment,
+                    action=action,
+                    note=f"Imported from WordPress (comment {wp_id})"[:500],
+                    at=at,
+                    made_public=action == ModerationEvent.Action.APPROVED,
+                )
+                for comment, action, at, wp_id in built
+            ],
+            batch_size=500,
+        )
+        ImportedObject.objects.bulk_create(
+            [self.mapping(Kind.COMMENT, wp_id, comment) for comment, _, _, wp_id in built],
+            batch_size=500,
+        )
+
+    def imported_comments(self, wp_ids):
+        """The comments an earlier run imported, by WordPress id (a few queries per post)."""
+        found = {}
+        for start in range(0, len(wp_ids), 500):
+            rows = ImportedObject.objects.filter(
+                source=self.source, kind=Kind.COMMENT, wp_id__in=wp_ids[start : start + 500]
+            ).values_list("wp_id", "object_id")
+            found.update(rows)
+        comments = Comment.objects.in_bulk(found.values())
+        return {wp_id: comments[pk] for wp_id, pk in found.items() if pk in comments}
+
+    def thread_order(self, wp_comments):
+        """(WordPress id, parent's id or None) for a post's comments, parents before their
+        replies and replies in the order of their ids, whatever the file's order. A missing
+        or cross-post parent, or a loop, makes a top-level comment (reported)."""
+        parent_of, replies = {}, {}
+        for wp_id in sorted(wp_comments, key=_number):
+            parent = wp_comments[wp_id]["wp:comment_parent"]
+            if parent.endswith(":0"):
+                parent = None
+            elif parent not in wp_comments:
+                self.report.note(
+                    "comment",
+                    wp_id,
+                    f"its parent {parent} is not on this post: made a top-level comment",
+                )
+                parent = None
+            parent_of[wp_id] = parent
+            replies.setdefault(parent, []).append(wp_id)
+        order, placed = [], set()
+
+        def place(roots):
+            queue = collections.deque(roots)
+            while queue:
+                wp_id = queue.popleft()
+                if wp_id in placed:
+                    continue
+                placed.add(wp_id)
+                order.append((wp_id, parent_of[wp_id]))
+                queue.extend(replies.get(wp_id, ()))
+
+        place(replies.get(None, ()))
+        while len(placed) < len(parent_of):  # a loop: break it at its lowest id
+            wp_id = min((i for i in parent_of if i not in placed), key=_number)
+            self.report.note("comment", wp_id, "its replies form a loop: made top-level")
+            parent_of[wp_id] = None
+            place([wp_id])
+        return order
 
     def comment(self, post, post_author, wp_id, fields, parent):
+        """An unsaved comment (by `build_for`), its moderation decision and that decision's
+        date."""
         approved = fields.get("wp:comment_approved", "0")
         meta = fields["meta"]
         submitted = self.date(fields.get("wp:comment_date_gmt"), fields.get("wp:comment_date")) or (
@@ -763,23 +894,14 @@ class _Importer:
             followup=False,
             moderated_at=moderated_at,
         )
-        comment.save()
         action = {
             "approved": ModerationEvent.Action.APPROVED,
             "pending": ModerationEvent.Action.HELD,
             "spam": ModerationEvent.Action.SPAM,
             "removed": ModerationEvent.Action.REMOVED,
         }[queue]
-        ModerationEvent.objects.create(
-            comment=comment,
-            action=action,
-            note=f"Imported from WordPress (comment {wp_id})"[:500],
-            at=moderated_at or submitted,
-            made_public=queue == "approved",
-        )
-        self.record(Kind.COMMENT, wp_id, comment)
         self.report.count("comment", queue)
-        return comment
+        return comment, action, moderated_at or submitted
 
     def ip(self, text, submitted):
         """The commenter's IP address, kept only while the privacy notice says we keep it."""

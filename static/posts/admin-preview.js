@@ -1,4 +1,4 @@
-/* Markdown preview in the post editor. Progressive enhancement: without JavaScript the author
+/* Body preview in the post editor (Markdown or HTML, as the body format says). Progressive enhancement: without JavaScript the author
    uses "View on site" (the staff-only preview page). The HTML shown comes from the server,
    rendered by the same sanitiser as the published post. */
 (function () {
@@ -33,6 +33,8 @@
     button.addEventListener("click", function () {
       var data = new FormData();
       data.append("body", body.value);
+      var format = document.getElementById("id_body_format");
+      if (format) data.append("body_format", format.value);
       button.disabled = true;
       fetch(url, {
         method: "POST",
