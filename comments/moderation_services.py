@@ -43,17 +43,22 @@ def reporter_key(email, ip):
 
 def report(comment, *, reason, rule=None, explanation="", email="", ip=None):
     """A reader reports a public comment: it joins the comment's open case (opening one if
-    there is none). With "hold after N reports" set, the Nth distinct reporter holds it."""
+    there is none). With "hold after N reports" set, the Nth distinct reporter holds it.
+    A reader's second report of the same case (a double click) changes nothing."""
     with transaction.atomic():
         case = _open_case(comment)
-        Report.objects.create(
-            case=case,
-            reason=reason,
-            rule=rule if reason == Report.Reason.HOUSE_RULE else None,
-            explanation=explanation,
-            email=email,
-            reporter_key=reporter_key(email, ip),
-        )
+        try:
+            with transaction.atomic():
+                Report.objects.create(
+                    case=case,
+                    reason=reason,
+                    rule=rule if reason == Report.Reason.HOUSE_RULE else None,
+                    explanation=explanation,
+                    email=email,
+                    reporter_key=reporter_key(email, ip),
+                )
+        except IntegrityError:
+            return case  # this reader's report of this case is in already (unique key)
         ModerationEvent.objects.create(
             comment=comment, action=Event.REPORTED, note=Report.Reason(reason).label
         )
@@ -102,13 +107,16 @@ def why_not_reviewable(event):
 
 def request_review(event, reasons):
     """The commenter asks for a decision to be looked at again (once per decision)."""
-    with transaction.atomic():
-        existing = Review.objects.filter(decision=event).first()
-        if existing is not None:
-            return existing
-        review = Review.objects.create(comment=event.comment, decision=event, reasons=reasons)
-        ModerationEvent.objects.create(comment=event.comment, action=Event.REVIEW_REQUESTED)
-        transaction.on_commit(lambda: notify_review_requested(review))
+    existing = Review.objects.filter(decision=event).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(comment=event.comment, decision=event, reasons=reasons)
+            ModerationEvent.objects.create(comment=event.comment, action=Event.REVIEW_REQUESTED)
+            transaction.on_commit(lambda: notify_review_requested(review))
+    except IntegrityError:  # the same request at the same moment: one review per decision
+        return Review.objects.get(decision=event)
     return review
 
 
@@ -153,13 +161,21 @@ def notify_review_outcome(review):
 
 
 def receive_complaint(comment, form):
-    """Store a notice of complaint; the poster is sent it as soon as the transaction commits."""
-    with transaction.atomic():
-        complaint = form.save(commit=False)
-        complaint.comment = comment
-        complaint.save()
-        ModerationEvent.objects.create(comment=comment, action=Event.COMPLAINT_RECEIVED)
-        transaction.on_commit(lambda: send_notice(complaint))
+    """Store a notice of complaint; the poster is sent it as soon as the transaction commits.
+    The same complainant's second notice about a comment still open returns the first."""
+    complaint = form.save(commit=False)
+    complaint.comment = comment
+    try:
+        with transaction.atomic():
+            complaint.save()
+            ModerationEvent.objects.create(comment=comment, action=Event.COMPLAINT_RECEIVED)
+            transaction.on_commit(lambda: send_notice(complaint))
+    except IntegrityError:  # sent twice: the complainant's open complaint stands (unique key)
+        return DefamationComplaint.objects.get(
+            comment=comment,
+            email__iexact=complaint.email,
+            status__in=DefamationComplaint.OPEN,
+        )
     return complaint
 
 

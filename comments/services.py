@@ -52,8 +52,10 @@ def client_ip(request):
 def submit(form, request):
     """Store a valid comment form's comment and start its journey to the public.
 
-    A comment identical to one already posted (same post, email and text) is not stored
-    twice: the existing one is returned. (Flooding was refused before: `rate_refusal`.)
+    A copy of a comment already posted (same post, commenter and text: a double click, two
+    requests at once, a retry) is not stored twice: the database's unique key on
+    `Comment.fingerprint` refuses it, and the comment that won is returned, so every copy's
+    sender lands on the same comment. (Flooding was refused before: `rate_refusal`.)
     """
     post = form.target_object
     user = request.user if request.user.is_authenticated else None
@@ -64,26 +66,25 @@ def submit(form, request):
         ip_address=client_ip(request),
         **form.comment_fields(),
     )
-    existing = (
-        Comment.objects.for_post(post)
-        .filter(user_email__iexact=comment.user_email, comment=comment.comment)
-        .exclude(is_removed=True)
-        .first()
-    )
-    if existing is not None:
+    comment.fingerprint = comment.same_comment_key()
+    try:
+        with transaction.atomic():
+            comment.confirmed = user is not None or not settings.COMMENTS_XTD_CONFIRM_EMAIL
+            comment.is_public = False
+            comment.save()
+            ModerationEvent.objects.create(
+                comment=comment, action=ModerationEvent.Action.POSTED, actor=user
+            )
+            if comment.confirmed:
+                apply_rules(comment)
+            else:
+                transaction.on_commit(lambda: send_confirmation_request(comment))
+    except IntegrityError:
+        # On PostgreSQL the losing INSERT waited for the winner's commit; this reads it.
+        existing = Comment.objects.filter(fingerprint=comment.fingerprint).first()
+        if existing is None:
+            raise
         return existing
-
-    with transaction.atomic():
-        comment.confirmed = user is not None or not settings.COMMENTS_XTD_CONFIRM_EMAIL
-        comment.is_public = False
-        comment.save()
-        ModerationEvent.objects.create(
-            comment=comment, action=ModerationEvent.Action.POSTED, actor=user
-        )
-        if comment.confirmed:
-            apply_rules(comment)
-        else:
-            transaction.on_commit(lambda: send_confirmation_request(comment))
     return comment
 
 
