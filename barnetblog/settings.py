@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.syndication",
     "django_comments_xtd",
     "django_comments",
+    "mailer",  # django-mailer: the email queue (core/mailqueue.py)
     # The project's apps; the order does not matter (arrows: comments -> posts -> core).
     "core",
     "posts",
@@ -172,7 +173,16 @@ if _email_choice not in _email_backends:
     raise ImproperlyConfigured(
         f"DJANGO_EMAIL_BACKEND must be one of {', '.join(_email_backends)}, not {_email_choice!r}."
     )
-EMAIL_BACKEND = _email_backends[_email_choice]
+# Every email is queued in the database (core/mailqueue.py) and delivered by the mail worker
+# (`manage.py mail_worker`, its own process) through the backend chosen above.
+EMAIL_BACKEND = "core.mailqueue.QueueBackend"
+MAILER_EMAIL_BACKEND = _email_backends[_email_choice]
+MAILER_USE_FILE_LOCK = False  # workers take messages with SELECT ... FOR UPDATE NOWAIT
+MAILER_EMAIL_LOG_MESSAGE_DATA = False  # the delivery log keeps no copy of addresses or text
+MAILER_EMAIL_MAX_DEFERRED = 1  # a round stops at the first failure: the server is down
+MAIL_WORKER_POLL_SECONDS = float(os.environ.get("DJANGO_MAIL_WORKER_POLL_SECONDS", "2"))
+MAIL_RETRY_SECONDS = float(os.environ.get("DJANGO_MAIL_RETRY_SECONDS", "10"))
+MAIL_RETRY_MAX_SECONDS = float(os.environ.get("DJANGO_MAIL_RETRY_MAX_SECONDS", "600"))
 EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", BASE_DIR / "sent-emails")
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
