@@ -205,15 +205,19 @@ class FormReader(html.parser.HTMLParser):
             self._in_form = False
 
 
-def request(port, method, path, body=None, timeout=30):
+def request(port, method, path, body=None, timeout=30, times=None):
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         headers = {"Origin": f"http://{HOST}:{port}"}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        began = time.perf_counter()
         conn.request(method, path, body, headers)
         response = conn.getresponse()
-        return response.status, response.getheader("Location") or "", response.read()
+        answer = response.status, response.getheader("Location") or "", response.read()
+        if times is not None:
+            times.append(time.perf_counter() - began)
+        return answer
     finally:
         conn.close()
 
@@ -240,6 +244,7 @@ class Residents:
         self.errors = {}  # kind -> count
         self.error_times = []
         self.double_clicks = 0
+        self.post_seconds = []  # each POST's time from sending to the answer's last byte
         self.double_click_mismatches = 0
         self.gave_up = []
 
@@ -309,7 +314,9 @@ class Residents:
 
             def send(i):
                 try:
-                    answers[i] = request(self.port, "POST", action, body)[:2]
+                    answers[i] = request(self.port, "POST", action, body, times=self.post_seconds)[
+                        :2
+                    ]
                 except (OSError, http.client.HTTPException) as error:
                     answers[i] = (type(error).__name__, "")
 
@@ -330,7 +337,7 @@ class Residents:
                 self._ack(n, good[0][1])
                 return True
             return False
-        status, location, _ = request(self.port, "POST", action, body)
+        status, location, _ = request(self.port, "POST", action, body, times=self.post_seconds)
         if status == 302 and "#comment-" in location:
             self._ack(n, location)
             return True
@@ -390,6 +397,13 @@ def queue_size(database_url):
     return size
 
 
+def percentile_ms(seconds, p):
+    ordered = sorted(seconds)
+    if not ordered:
+        return None
+    return round(ordered[max(0, -(-p * len(ordered) // 100) - 1)] * 1000, 1)
+
+
 def check_comments(result, residents, by_email, duplicates):
     acked_missing = [e for e in residents.acked if e not in by_email]
     stored_twice = [e for e, pks in by_email.items() if len(pks) > 1]
@@ -405,6 +419,8 @@ def check_comments(result, residents, by_email, duplicates):
         gave_up=len(residents.gave_up),
         seconds=round(residents.elapsed, 2),
         comments_per_second=round(residents.count / residents.elapsed, 1),
+        post_p50_ms=percentile_ms(residents.post_seconds, 50),
+        post_p99_ms=percentile_ms(residents.post_seconds, 99),
     )
     problems = []
     if acked_missing:

@@ -1,7 +1,8 @@
 """Actions that span comments, posts, people and email: posting, confirming, notifying.
 
-Emails are real messages sent after the transaction commits, so a rolled-back comment never
-sends one and a mail server failure never loses (or duplicates) a comment.
+Emails are real messages queued after the transaction commits, so a rolled-back comment never
+sends one; the mail worker delivers the queue (core/mailqueue.py), so a slow or absent mail
+server neither slows a request nor loses a message.
 """
 
 import datetime
@@ -272,8 +273,8 @@ def unsubscribe(email, post):
 
 
 def _send(subject, template, context, to, headers=None):
-    """Send one plain-text message; runs after commit, so a failure is logged, never raised.
-    Returns whether it was sent."""
+    """Queue one plain-text message for the mail worker (EMAIL_BACKEND is the queue); runs
+    after commit, so a failure is logged, never raised. Returns whether it was queued."""
     try:
         body = render_to_string(
             template, {**context, "site_url": site_url(), "SITE_NAME": settings.SITE_NAME}
