@@ -154,7 +154,7 @@ class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
             fields.setdefault("user_email", user.email)
         if parent is not None:
             parent = parent.reply_parent()
-        return self.model(
+        comment = self.model(
             content_type=ContentType.objects.get_for_model(Post),
             object_pk=str(post.pk),
             site_id=settings.SITE_ID,
@@ -162,6 +162,9 @@ class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
             user=user,
             **fields,
         )
+        # `comment.content_object` is `post`: no query to fetch it again.
+        self.model._meta.get_field("content_object").set_cached_value(comment, post)
+        return comment
 
 
 class Comment(XtdComment):
@@ -221,7 +224,7 @@ class Comment(XtdComment):
         parent is known), and a new thread's root, whose thread and parent are its own id,
         sets them with one UPDATE of xtd's row.
         """
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             if self.parent_id:
                 if not max_thread_level_for_content_type(self.content_type):
                     raise MaxThreadLevelExceededException(self)
