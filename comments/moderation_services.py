@@ -1,7 +1,7 @@
 """The public's side of moderation: reports, reviews (appeals), defamation complaints, and
 the figures moderators and the public see (waiting times, the digest, the public record).
 
-Like `services`, every email is sent after the transaction commits. The defamation steps
+Like `services`, every email is queued in the transaction that decides it. The defamation steps
 follow `comments/defamation.py`, which cites the provisions each comes from.
 """
 
@@ -66,7 +66,7 @@ def report(comment, *, reason, rule=None, explanation="", email="", ip=None):
         reporters = case.reports.values("reporter_key").distinct().count()
         if threshold and reporters >= threshold and comment.is_visible:
             comment.hold(f"Reported by {reporters} readers.")
-            transaction.on_commit(lambda: services.notify_held(comment))
+            services.notify_held(comment)
     return case
 
 
@@ -114,7 +114,7 @@ def request_review(event, reasons):
         with transaction.atomic():
             review = Review.objects.create(comment=event.comment, decision=event, reasons=reasons)
             ModerationEvent.objects.create(comment=event.comment, action=Event.REVIEW_REQUESTED)
-            transaction.on_commit(lambda: notify_review_requested(review))
+            notify_review_requested(review)
     except IntegrityError:  # the same request at the same moment: one review per decision
         return Review.objects.get(decision=event)
     return review
@@ -129,7 +129,7 @@ def decide_review(review, outcome, by, note=""):
             services.restore(review.comment, by=by, note=f"Review overturned the decision. {note}")
         comment = review.comment
         if comment.user_email:
-            transaction.on_commit(lambda: notify_review_outcome(review))
+            notify_review_outcome(review)
 
 
 def notify_review_requested(review):
@@ -161,7 +161,7 @@ def notify_review_outcome(review):
 
 
 def receive_complaint(comment, form):
-    """Store a notice of complaint; the poster is sent it as soon as the transaction commits.
+    """Store a notice of complaint, and queue the notice to the poster with it.
     The same complainant's second notice about a comment still open returns the first."""
     complaint = form.save(commit=False)
     complaint.comment = comment
@@ -169,7 +169,7 @@ def receive_complaint(comment, form):
         with transaction.atomic():
             complaint.save()
             ModerationEvent.objects.create(comment=comment, action=Event.COMPLAINT_RECEIVED)
-            transaction.on_commit(lambda: send_notice(complaint))
+            send_notice(complaint)
     except IntegrityError:  # sent twice: the complainant's open complaint stands (unique key)
         return DefamationComplaint.objects.get(
             comment=comment,
@@ -220,7 +220,7 @@ def send_notice(complaint, now=None):
         complaint.poster_deadline = defamation.poster_deadline(now)
         complaint.save()
         ModerationEvent.objects.create(comment=comment, action=Event.POSTER_NOTIFIED, at=now)
-        transaction.on_commit(lambda: tell_complainant(complaint, "notified"))
+        tell_complainant(complaint, "notified")
 
 
 def poster_answers(complaint, answer, full_name="", postal_address="", share_details=False):
@@ -247,7 +247,7 @@ def poster_answers(complaint, answer, full_name="", postal_address="", share_det
             action=Event.COMPLAINT_CLOSED,
             note="The poster stands by the comment and gave their name and address.",
         )
-        transaction.on_commit(lambda: tell_complainant(complaint, "kept"))
+        tell_complainant(complaint, "kept")
 
 
 def remove_for_complaint(complaint, by=None, reason="A moderator removed it."):
@@ -266,7 +266,7 @@ def _close_by_removal(complaint, reason, now, by=None):
         ModerationEvent.objects.create(
             comment=comment, action=Event.COMPLAINT_CLOSED, actor=by, note=reason
         )
-        transaction.on_commit(lambda: tell_complainant(complaint, "removed", reason))
+        tell_complainant(complaint, "removed", reason)
 
 
 def tell_complainant(complaint, step, reason=""):

@@ -1,8 +1,10 @@
 """Actions that span comments, posts, people and email: posting, confirming, notifying.
 
-Emails are real messages queued after the transaction commits, so a rolled-back comment never
-sends one; the mail worker delivers the queue (core/mailqueue.py), so a slow or absent mail
-server neither slows a request nor loses a message.
+Emails are real messages queued in the database inside the transaction that makes them due
+(a transactional outbox): a rolled-back comment never sends one, and a committed one always
+has its email, even if the database goes away a moment later. The mail worker delivers the
+queue (core/mailqueue.py), so a slow or absent mail server neither slows a request nor loses
+a message.
 """
 
 import datetime
@@ -13,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -79,7 +81,7 @@ def submit(form, request):
             if comment.confirmed:
                 apply_rules(comment)
             else:
-                transaction.on_commit(lambda: send_confirmation_request(comment))
+                send_confirmation_request(comment)
     except IntegrityError:
         # On PostgreSQL the losing INSERT waited for the winner's commit; this reads it.
         existing = Comment.objects.filter(fingerprint=comment.fingerprint).first()
@@ -106,7 +108,8 @@ def rate_refusal(request, email, text):
     recent_others = Comment.objects.filter(recent, submit_date__gte=since).exclude(
         comment=text.strip()
     )
-    if recent_others.exists():
+    # A flood interval of 0 turns flood control off (the load scenarios in bench/).
+    if settings.COMMENTS_FLOOD_SECONDS > 0 and recent_others.exists():
         return (
             f"You posted a comment a moment ago. Please wait "
             f"{settings.COMMENTS_FLOOD_SECONDS} seconds between comments."
@@ -139,7 +142,7 @@ def publish_staff_reply(parent, user, text, ip_address=None):
             actor=user,
             note="Replied from the moderation queue.",
         )
-        transaction.on_commit(lambda: notify_followers(reply))
+        notify_followers(reply)
     return reply
 
 
@@ -167,10 +170,10 @@ def apply_rules(comment):
         comment.mark_spam(note=verdict.reason)
     elif verdict.outcome == Verdict.HOLD:
         comment.hold(verdict.reason)
-        transaction.on_commit(lambda: notify_held(comment))
+        notify_held(comment)
     else:
         comment.approve(note="Passed the discussion rules.")
-        transaction.on_commit(lambda: notify_followers(comment))
+        notify_followers(comment)
     return verdict
 
 
@@ -181,7 +184,7 @@ def approve(comment, by, note=""):
         was_held = comment.queue == "pending"
         became_public = comment.approve(by=by, note=note)
         if became_public:
-            transaction.on_commit(lambda: notify_followers(comment))
+            notify_followers(comment)
         if was_held:
             _tell_outcome(comment)
 
@@ -207,13 +210,13 @@ def restore(comment, by, note=""):
     """A moderator undoes a removal or spam verdict; followers hear if it is now public."""
     with transaction.atomic():
         if comment.restore(by=by, note=note):
-            transaction.on_commit(lambda: notify_followers(comment))
+            notify_followers(comment)
 
 
 def _tell_outcome(comment):
     event = comment.last_decision()
     if comment.user_email and event is not None:
-        transaction.on_commit(lambda: notify_outcome(comment, event))
+        notify_outcome(comment, event)
 
 
 # Confirmation of anonymous comments
@@ -273,8 +276,10 @@ def unsubscribe(email, post):
 
 
 def _send(subject, template, context, to, headers=None):
-    """Queue one plain-text message for the mail worker (EMAIL_BACKEND is the queue); runs
-    after commit, so a failure is logged, never raised. Returns whether it was queued."""
+    """Queue one plain-text message for the mail worker (EMAIL_BACKEND is the queue), in the
+    caller's transaction. A database error is raised, so the transaction (and the comment or
+    decision) fails with it rather than commit without its email; anything else is logged.
+    Returns whether it was queued."""
     try:
         body = render_to_string(
             template, {**context, "site_url": site_url(), "SITE_NAME": settings.SITE_NAME}
@@ -286,7 +291,9 @@ def _send(subject, template, context, to, headers=None):
             to=to,
             headers=headers or {},
         ).send()
-    except Exception:  # a mail server problem must not break the site
+    except DatabaseError:
+        raise
+    except Exception:  # a broken template must not break the site
         log.exception("Could not send %r to %s", subject, to)
         return False
     return True

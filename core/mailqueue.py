@@ -15,7 +15,7 @@ import signal
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, transaction
 from mailer import engine
 from mailer.backend import DbBackend
 from mailer.models import Message
@@ -26,15 +26,18 @@ log = logging.getLogger(__name__)
 class QueueBackend(DbBackend):
     """Django's email backend for the site: queue each message in the database.
 
-    With `MAIL_QUEUE_SEND_AT_ONCE` (the test settings), the queue is delivered straight
-    after, so tests read `mail.outbox` as before; the mail worker's own tests turn it off.
+    The messages are rows written in the caller's transaction: they exist exactly when what
+    made them due was committed. With `MAIL_QUEUE_SEND_AT_ONCE` (the test settings), the queue
+    is delivered once that transaction commits, so tests read `mail.outbox` as before; the
+    mail worker's own tests turn it off.
     """
 
     def send_messages(self, email_messages):
-        queued = super().send_messages(email_messages)
+        queued = Message.objects.bulk_create([Message(email=email) for email in email_messages])
         if getattr(settings, "MAIL_QUEUE_SEND_AT_ONCE", False):
-            engine.send_all()
-        return queued
+            ids = [message.pk for message in queued]
+            transaction.on_commit(lambda: engine.send_all(Message.objects.filter(pk__in=ids)))
+        return len(queued)
 
 
 def retry_delay(failures):

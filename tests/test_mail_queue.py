@@ -10,10 +10,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from mailer.models import Message
 
-from comments.models import Comment
+from comments import services
+from comments.models import Comment, HouseRule
 from core.mailqueue import MailWorker, retry_delay
 from tests.factories import PostFactory, comment_form_data
 
@@ -91,6 +93,25 @@ def test_a_comment_queues_its_confirmation_and_the_worker_delivers_it(
     assert [m.to for m in mail.outbox] == [["resident1@example.net"]]
     assert "confirm" in mail.outbox[0].subject.lower()
     assert Message.objects.count() == 0
+
+
+def test_an_email_is_queued_in_the_transaction_that_makes_it_due(
+    client, db, comment_settings, queued
+):
+    """A transactional outbox: the email is a row of the comment's own transaction (no
+    on-commit step, which a database failure just after the commit would skip), and a
+    decision that rolls back leaves no email behind."""
+    post = PostFactory()
+    post_a_comment(client, post)  # no on-commit callback runs in this test
+    assert Message.objects.count() == 1
+    comment = Comment.objects.get()
+    services.confirm(comment)
+    queued_before = Message.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.remove(comment, HouseRule.objects.get(number=1), by=None)  # tells the commenter
+        assert Message.objects.count() == queued_before + 1
+        raise RuntimeError("the moderator's request fails")
+    assert Message.objects.count() == queued_before
 
 
 def test_retries_wait_longer_after_each_failed_round(settings):

@@ -482,12 +482,16 @@ def test_the_admin_index_shows_waiting_times(admin_client, first_moderator):
     assert "Reported</a></th><td>1</td>" in page
 
 
-def test_the_digest_is_sent_only_when_something_waited_24_hours(first_moderator):
+def test_the_digest_is_sent_only_when_something_waited_24_hours(
+    first_moderator, django_capture_on_commit_callbacks
+):
     CommentFactory(pending=True)
-    call_command("moderation_digest")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("moderation_digest")
     assert mail.outbox == []
     Comment.objects.update(submit_date=timezone.now() - datetime.timedelta(hours=25))
-    call_command("moderation_digest")
+    with django_capture_on_commit_callbacks(execute=True):  # the queue delivers on commit
+        call_command("moderation_digest")
     (message,) = mail.outbox
     assert "maria@example.org" in message.to
     assert "Pending: 1 waiting, the oldest for 1 day 1 hour" in message.body
