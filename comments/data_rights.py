@@ -315,7 +315,7 @@ def _holds_a_place(comment):
 def _empty(comment, by):
     now = timezone.now()
     comment.user_name = comment.user_email = comment.user_url = comment.comment = ""
-    comment.held_reason = ""
+    comment.held_reason = comment.fingerprint = ""  # the fingerprint hashes email and text
     comment.ip_address = comment.user = None
     comment.followup = False
     comment.is_removed, comment.removal_rule, comment.erased_at = True, None, now
@@ -327,6 +327,7 @@ def _empty(comment, by):
             "comment",
             "comment_html",
             "held_reason",
+            "fingerprint",
             "ip_address",
             "user",
             "followup",

@@ -17,6 +17,7 @@ which records a `ModerationEvent`.
 
 import calendar
 import datetime
+import hashlib
 import itertools
 
 from django.conf import settings
@@ -24,10 +25,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connections, models, transaction
 from django.db.models import AutoField, Q
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Lower
 from django.urls import reverse
 from django.utils import timezone
-from django_comments_xtd.models import XtdComment, XtdCommentManager
+from django_comments_xtd.models import (
+    MaxThreadLevelExceededException,
+    XtdComment,
+    XtdCommentManager,
+    max_thread_level_for_content_type,
+)
 
 from core import sanitiser
 from posts.models import ElectionPeriod, Post
@@ -163,6 +169,8 @@ class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
             # `save()` recomputes the level from the database as django-comments-xtd does.
             comment.replying_to = parent
             comment.level = parent.level + 1
+        # `comment.content_object` is `post`: no query to fetch it again.
+        self.model._meta.get_field("content_object").set_cached_value(comment, post)
         return comment
 
     def bulk_add(self, comments, batch_size=500):
@@ -274,6 +282,10 @@ class Comment(XtdComment):
         help_text="When the commenter had it deleted: its replies keep their place, and "
         "nothing of its author or text is kept.",
     )
+    # What makes two submissions the same comment (`same_comment_key()`): the database
+    # refuses a second copy, however many requests race. Blank for comments that were not
+    # submitted through the form (staff replies, imports) and for removed ones.
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = CommentManager()
 
@@ -284,16 +296,53 @@ class Comment(XtdComment):
             ("moderate_any_comment", "Can moderate comments on any post"),
         ]
         indexes = [models.Index(fields=["is_spam", "confirmed"], name="comment_queue_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"], condition=~Q(fingerprint=""), name="one_comment_per_key"
+            )
+        ]
 
     def __str__(self):
         return f"{self.name}: {self.comment[:50]}"
 
     def save(self, *args, **kwargs):
         self.comment_html = sanitiser.render_comment(self.comment)
-        super().save(*args, **kwargs)
+        if self.pk is None and not kwargs.get("update_fields"):
+            self._insert(*args, **kwargs)
+        else:
+            super().save(*args, **kwargs)
+
+    def _insert(self, *args, **kwargs):
+        """Insert a new comment's three rows (django_comments, xtd, ours) once.
+
+        `XtdComment.save()` inserts them and then saves all three again to set the thread
+        fields. Here a reply's place in its thread is worked out before the insert (its
+        parent is known), and a new thread's root, whose thread and parent are its own id,
+        sets them with one UPDATE of xtd's row.
+        """
+        with transaction.atomic(savepoint=False):
+            if self.parent_id:
+                if not max_thread_level_for_content_type(self.content_type):
+                    raise MaxThreadLevelExceededException(self)
+                self._calculate_thread_data()
+            # django_comments' save (it dates the comment), skipping XtdComment.save.
+            super(XtdComment, self).save(*args, **kwargs)
+            if not self.parent_id:
+                self.parent_id = self.thread_id = self.pk
+                XtdComment.norel_objects.filter(pk=self.pk).update(
+                    parent_id=self.pk, thread_id=self.pk
+                )
 
     def get_absolute_url(self, anchor_pattern="#comment-%(id)s"):
         return reverse("comments:permalink", kwargs={"pk": self.pk})
+
+    def same_comment_key(self):
+        """What makes a submission a copy of one already posted: the same post, the same
+        commenter (their email, or their account when it has none) and the same text. A
+        double click, a retried request or the back button all post such a copy."""
+        who = self.user_email.strip().lower() or f"account:{self.user_id}"
+        parts = [str(self.content_type_id), self.object_pk, str(self.site_id), who, self.comment]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
     @property
     def queue(self):
@@ -373,6 +422,7 @@ class Comment(XtdComment):
             note or (str(rule) if rule else ""),
             is_removed=True,
             removal_rule=rule,
+            fingerprint="",  # the commenter may post the same words again
         )
 
     def mark_spam(self, by=None, note=""):
@@ -660,6 +710,11 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            # One report per reader per case: a double click, or the same reader again
+            # before a moderator answers, adds nothing.
+            models.UniqueConstraint(fields=["case", "reporter_key"], name="one_report_per_reader")
+        ]
 
     def __str__(self):
         return f"{self.get_reason_display()} ({self.created_at:%d %b %Y})"
@@ -790,6 +845,16 @@ class DefamationComplaint(models.Model):
     class Meta:
         ordering = ["received_at"]
         permissions = [("handle_complaint", "Can handle defamation complaints")]
+        constraints = [
+            # A complainant has one open complaint about a comment: sending the form twice
+            # (a double click, a retry) does not start the statutory steps twice.
+            models.UniqueConstraint(
+                Lower("email"),
+                "comment",
+                condition=Q(status__in=["notice_due", "awaiting_poster"]),
+                name="one_open_complaint_per_complainant",
+            )
+        ]
 
     def __str__(self):
         return f"Complaint by {self.name} about comment {self.comment_id}"

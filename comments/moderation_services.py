@@ -1,7 +1,7 @@
 """The public's side of moderation: reports, reviews (appeals), defamation complaints, and
 the figures moderators and the public see (waiting times, the digest, the public record).
 
-Like `services`, every email is sent after the transaction commits. The defamation steps
+Like `services`, every email is queued in the transaction that decides it. The defamation steps
 follow `comments/defamation.py`, which cites the provisions each comes from.
 """
 
@@ -43,17 +43,22 @@ def reporter_key(email, ip):
 
 def report(comment, *, reason, rule=None, explanation="", email="", ip=None):
     """A reader reports a public comment: it joins the comment's open case (opening one if
-    there is none). With "hold after N reports" set, the Nth distinct reporter holds it."""
+    there is none). With "hold after N reports" set, the Nth distinct reporter holds it.
+    A reader's second report of the same case (a double click) changes nothing."""
     with transaction.atomic():
         case = _open_case(comment)
-        Report.objects.create(
-            case=case,
-            reason=reason,
-            rule=rule if reason == Report.Reason.HOUSE_RULE else None,
-            explanation=explanation,
-            email=email,
-            reporter_key=reporter_key(email, ip),
-        )
+        try:
+            with transaction.atomic():
+                Report.objects.create(
+                    case=case,
+                    reason=reason,
+                    rule=rule if reason == Report.Reason.HOUSE_RULE else None,
+                    explanation=explanation,
+                    email=email,
+                    reporter_key=reporter_key(email, ip),
+                )
+        except IntegrityError:
+            return case  # this reader's report of this case is in already (unique key)
         ModerationEvent.objects.create(
             comment=comment, action=Event.REPORTED, note=Report.Reason(reason).label
         )
@@ -61,7 +66,7 @@ def report(comment, *, reason, rule=None, explanation="", email="", ip=None):
         reporters = case.reports.values("reporter_key").distinct().count()
         if threshold and reporters >= threshold and comment.is_visible:
             comment.hold(f"Reported by {reporters} readers.")
-            transaction.on_commit(lambda: services.notify_held(comment))
+            services.notify_held(comment)
     return case
 
 
@@ -145,13 +150,16 @@ def why_not_reviewable(event):
 
 def request_review(event, reasons):
     """The commenter asks for a decision to be looked at again (once per decision)."""
-    with transaction.atomic():
-        existing = Review.objects.filter(decision=event).first()
-        if existing is not None:
-            return existing
-        review = Review.objects.create(comment=event.comment, decision=event, reasons=reasons)
-        ModerationEvent.objects.create(comment=event.comment, action=Event.REVIEW_REQUESTED)
-        transaction.on_commit(lambda: notify_review_requested(review))
+    existing = Review.objects.filter(decision=event).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(comment=event.comment, decision=event, reasons=reasons)
+            ModerationEvent.objects.create(comment=event.comment, action=Event.REVIEW_REQUESTED)
+            notify_review_requested(review)
+    except IntegrityError:  # the same request at the same moment: one review per decision
+        return Review.objects.get(decision=event)
     return review
 
 
@@ -164,7 +172,7 @@ def decide_review(review, outcome, by, note=""):
             services.restore(review.comment, by=by, note=f"Review overturned the decision. {note}")
         comment = review.comment
         if comment.user_email:
-            transaction.on_commit(lambda: notify_review_outcome(review))
+            notify_review_outcome(review)
 
 
 def notify_review_requested(review):
@@ -196,13 +204,21 @@ def notify_review_outcome(review):
 
 
 def receive_complaint(comment, form):
-    """Store a notice of complaint; the poster is sent it as soon as the transaction commits."""
-    with transaction.atomic():
-        complaint = form.save(commit=False)
-        complaint.comment = comment
-        complaint.save()
-        ModerationEvent.objects.create(comment=comment, action=Event.COMPLAINT_RECEIVED)
-        transaction.on_commit(lambda: send_notice(complaint))
+    """Store a notice of complaint, and queue the notice to the poster with it.
+    The same complainant's second notice about a comment still open returns the first."""
+    complaint = form.save(commit=False)
+    complaint.comment = comment
+    try:
+        with transaction.atomic():
+            complaint.save()
+            ModerationEvent.objects.create(comment=comment, action=Event.COMPLAINT_RECEIVED)
+            send_notice(complaint)
+    except IntegrityError:  # sent twice: the complainant's open complaint stands (unique key)
+        return DefamationComplaint.objects.get(
+            comment=comment,
+            email__iexact=complaint.email,
+            status__in=DefamationComplaint.OPEN,
+        )
     return complaint
 
 
@@ -247,7 +263,7 @@ def send_notice(complaint, now=None):
         complaint.poster_deadline = defamation.poster_deadline(now)
         complaint.save()
         ModerationEvent.objects.create(comment=comment, action=Event.POSTER_NOTIFIED, at=now)
-        transaction.on_commit(lambda: tell_complainant(complaint, "notified"))
+        tell_complainant(complaint, "notified")
 
 
 def poster_answers(complaint, answer, full_name="", postal_address="", share_details=False):
@@ -274,7 +290,7 @@ def poster_answers(complaint, answer, full_name="", postal_address="", share_det
             action=Event.COMPLAINT_CLOSED,
             note="The poster stands by the comment and gave their name and address.",
         )
-        transaction.on_commit(lambda: tell_complainant(complaint, "kept"))
+        tell_complainant(complaint, "kept")
 
 
 def remove_for_complaint(complaint, by=None, reason="A moderator removed it."):
@@ -300,7 +316,7 @@ def _close_by_removal(complaint, reason, now, by=None):
         ModerationEvent.objects.create(
             comment=comment, action=Event.COMPLAINT_CLOSED, actor=by, note=reason
         )
-        transaction.on_commit(lambda: tell_complainant(complaint, "removed", reason))
+        tell_complainant(complaint, "removed", reason)
 
 
 def tell_complainant(complaint, step, reason=""):

@@ -1,7 +1,10 @@
 """Actions that span comments, posts, people and email: posting, confirming, notifying.
 
-Emails are real messages sent after the transaction commits, so a rolled-back comment never
-sends one and a mail server failure never loses (or duplicates) a comment.
+Emails are real messages queued in the database inside the transaction that makes them due
+(a transactional outbox): a rolled-back comment never sends one, and a committed one always
+has its email, even if the database goes away a moment later. The mail worker delivers the
+queue (core/mailqueue.py), so a slow or absent mail server neither slows a request nor loses
+a message.
 """
 
 import datetime
@@ -12,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -52,8 +55,10 @@ def client_ip(request):
 def submit(form, request):
     """Store a valid comment form's comment and start its journey to the public.
 
-    A comment identical to one already posted (same post, email and text) is not stored
-    twice: the existing one is returned. (Flooding was refused before: `rate_refusal`.)
+    A copy of a comment already posted (same post, commenter and text: a double click, two
+    requests at once, a retry) is not stored twice: the database's unique key on
+    `Comment.fingerprint` refuses it, and the comment that won is returned, so every copy's
+    sender lands on the same comment. (Flooding was refused before: `rate_refusal`.)
     """
     post = form.target_object
     user = request.user if request.user.is_authenticated else None
@@ -64,26 +69,25 @@ def submit(form, request):
         ip_address=client_ip(request),
         **form.comment_fields(),
     )
-    existing = (
-        Comment.objects.for_post(post)
-        .filter(user_email__iexact=comment.user_email, comment=comment.comment)
-        .exclude(is_removed=True)
-        .first()
-    )
-    if existing is not None:
+    comment.fingerprint = comment.same_comment_key()
+    try:
+        with transaction.atomic():
+            comment.confirmed = user is not None or not settings.COMMENTS_XTD_CONFIRM_EMAIL
+            comment.is_public = False
+            comment.save()
+            ModerationEvent.objects.create(
+                comment=comment, action=ModerationEvent.Action.POSTED, actor=user
+            )
+            if comment.confirmed:
+                apply_rules(comment)
+            else:
+                send_confirmation_request(comment)
+    except IntegrityError:
+        # On PostgreSQL the losing INSERT waited for the winner's commit; this reads it.
+        existing = Comment.objects.filter(fingerprint=comment.fingerprint).first()
+        if existing is None:
+            raise
         return existing
-
-    with transaction.atomic():
-        comment.confirmed = user is not None or not settings.COMMENTS_XTD_CONFIRM_EMAIL
-        comment.is_public = False
-        comment.save()
-        ModerationEvent.objects.create(
-            comment=comment, action=ModerationEvent.Action.POSTED, actor=user
-        )
-        if comment.confirmed:
-            apply_rules(comment)
-        else:
-            transaction.on_commit(lambda: send_confirmation_request(comment))
     return comment
 
 
@@ -104,7 +108,8 @@ def rate_refusal(request, email, text):
     recent_others = Comment.objects.filter(recent, submit_date__gte=since).exclude(
         comment=text.strip()
     )
-    if recent_others.exists():
+    # A flood interval of 0 turns flood control off (the load scenarios in bench/).
+    if settings.COMMENTS_FLOOD_SECONDS > 0 and recent_others.exists():
         return (
             f"You posted a comment a moment ago. Please wait "
             f"{settings.COMMENTS_FLOOD_SECONDS} seconds between comments."
@@ -138,7 +143,7 @@ def publish_staff_reply(parent, user, text, ip_address=None):
             note="Replied from the moderation queue.",
             made_public=True,
         )
-        transaction.on_commit(lambda: notify_followers(reply))
+        notify_followers(reply)
     return reply
 
 
@@ -166,10 +171,10 @@ def apply_rules(comment):
         comment.mark_spam(note=verdict.reason)
     elif verdict.outcome == Verdict.HOLD:
         comment.hold(verdict.reason)
-        transaction.on_commit(lambda: notify_held(comment))
+        notify_held(comment)
     else:
         comment.approve(note="Passed the discussion rules.")
-        transaction.on_commit(lambda: notify_followers(comment))
+        notify_followers(comment)
     return verdict
 
 
@@ -180,7 +185,7 @@ def approve(comment, by, note=""):
         was_held = comment.queue == "pending"
         became_public = comment.approve(by=by, note=note)
         if became_public:
-            transaction.on_commit(lambda: notify_followers(comment))
+            notify_followers(comment)
         if was_held:
             _tell_outcome(comment)
 
@@ -206,13 +211,13 @@ def restore(comment, by, note=""):
     """A moderator undoes a removal or spam verdict; followers hear if it is now public."""
     with transaction.atomic():
         if comment.restore(by=by, note=note):
-            transaction.on_commit(lambda: notify_followers(comment))
+            notify_followers(comment)
 
 
 def _tell_outcome(comment):
     event = comment.last_decision()
     if comment.user_email and event is not None:
-        transaction.on_commit(lambda: notify_outcome(comment, event))
+        notify_outcome(comment, event)
 
 
 # Confirmation of anonymous comments
@@ -272,8 +277,10 @@ def unsubscribe(email, post):
 
 
 def _send(subject, template, context, to, headers=None):
-    """Send one plain-text message; runs after commit, so a failure is logged, never raised.
-    Returns whether it was sent."""
+    """Queue one plain-text message for the mail worker (EMAIL_BACKEND is the queue), in the
+    caller's transaction. A database error is raised, so the transaction (and the comment or
+    decision) fails with it rather than commit without its email; anything else is logged.
+    Returns whether it was queued."""
     try:
         body = render_to_string(
             template, {**context, "site_url": site_url(), "SITE_NAME": settings.SITE_NAME}
@@ -285,7 +292,9 @@ def _send(subject, template, context, to, headers=None):
             to=to,
             headers=headers or {},
         ).send()
-    except Exception:  # a mail server problem must not break the site
+    except DatabaseError:
+        raise
+    except Exception:  # a broken template must not break the site
         log.exception("Could not send %r to %s", subject, to)
         return False
     return True

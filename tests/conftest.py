@@ -32,6 +32,15 @@ def page_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _mail_queue_at_once(settings):
+    """Email goes through the queue, as in production, and is delivered straight away into
+    Django's test outbox (`mail.outbox`); test_mail_queue.py tests the worker itself."""
+    settings.EMAIL_BACKEND = "core.mailqueue.QueueBackend"
+    settings.MAILER_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MAIL_QUEUE_SEND_AT_ONCE = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Accounts made by the factories hash their passwords quickly: the suite makes hundreds,
     and the default hasher spends about a third of a second on each by design."""

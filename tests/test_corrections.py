@@ -48,6 +48,7 @@ def change_form(post, corrections=(), initial=()):
         "title": post.title,
         "slug": post.slug,
         "author": post.author.pk,
+        "body_format": post.body_format,
         "body": post.body,
         "excerpt": post.excerpt,
         "status": post.status,

@@ -437,6 +437,8 @@ def test_deleting_a_comment_with_replies_leaves_the_placeholder_and_keeps_the_re
         comment=approved, action="held", note="Contains a moderation word (“Jane Bell”)."
     )
     case = ReportCase.objects.create(comment=approved)
+    # As the form leaves it: a hash of the post, her address and her words (exactly once).
+    Comment.objects.filter(pk=approved.pk).update(fingerprint="f" * 64)
     open_session(client, committed)
     asked = delete(client, str(approved.pk), confirm=False)
     assert asked.status_code == 200 and "This cannot be undone" in text(asked)
@@ -450,6 +452,7 @@ def test_deleting_a_comment_with_replies_leaves_the_placeholder_and_keeps_the_re
     assert (placeholder.user_name, placeholder.user_email, placeholder.user_url) == ("", "", "")
     assert (placeholder.ip_address, placeholder.comment, placeholder.comment_html) == (None, "", "")
     assert placeholder.erased_at and not placeholder.followup
+    assert placeholder.fingerprint == ""
     assert not placeholder.events.exclude(note="").exists()
     assert not Review.objects.filter(comment=approved).exists()
     case.refresh_from_db()

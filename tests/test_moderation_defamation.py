@@ -369,7 +369,9 @@ def test_authors_do_not_see_defamation_complaints(client, author_user):
     assert client.get(url).status_code == 403
 
 
-def test_overdue_complaints_trigger_an_email_to_moderators(moderator, monkeypatch):
+def test_overdue_complaints_trigger_an_email_to_moderators(
+    moderator, monkeypatch, django_capture_on_commit_callbacks
+):
     """A notice that cannot be sent (the mail server refuses it) stays due; once past the
     48 hours, `complaint_deadlines` emails the moderators, and the digest lists it."""
     monkeypatch.setattr(moderation_services, "send_notice", lambda complaint, now=None: None)
@@ -380,12 +382,14 @@ def test_overdue_complaints_trigger_an_email_to_moderators(moderator, monkeypatc
         received_at=timezone.now() - datetime.timedelta(days=7),
     )
     out = io.StringIO()
-    call_command("complaint_deadlines", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):  # the queue delivers on commit
+        call_command("complaint_deadlines", stdout=out)
     assert "1 complaint(s) overdue" in out.getvalue()
     (alert,) = mail.outbox
     assert alert.to == ["maria@example.org"] and "OVERDUE" in alert.subject
     assert reverse("admin:comments_defamationcomplaint_change", args=[complaint.pk]) in alert.body
     mail.outbox.clear()
-    call_command("moderation_digest", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("moderation_digest", stdout=io.StringIO())
     (digest,) = mail.outbox
     assert f"Complaint {complaint.pk} about comment {complaint.comment_id}" in digest.body

@@ -52,7 +52,8 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 @pytest.mark.parametrize("backend", ["console", "file", "smtp"])
 def test_email_backend_is_chosen_by_environment(backend):
-    code = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
+    """The backend the mail worker delivers the queue through."""
+    code = "from django.conf import settings; print(settings.MAILER_EMAIL_BACKEND)"
     result = run_manage("shell", "-c", code, DJANGO_EMAIL_BACKEND=backend)
     assert result.returncode == 0, result.stderr
     assert f".{'filebased' if backend == 'file' else backend}." in result.stdout

@@ -27,7 +27,7 @@ def test_author_uploads_a_picture_writes_previews_and_publishes(
     page.goto("/admin/")
     page.get_by_label("Username").fill(author_user.username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Write and manage the blog")).to_be_visible()
 
     # Blog > Images > Add.

@@ -155,10 +155,10 @@ def approve_in_admin(page, *comments):
 
 
 def sign_in_to_admin(page, user):
-    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
 
 
 def test_resident_comment_waits_for_confirmation_and_a_moderator_then_everyone_sees_it(
