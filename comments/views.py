@@ -1,5 +1,6 @@
 """Our own comment views: django-comments-xtd's are not used (see the hazards in README)."""
 
+import functools
 import json
 import re
 import secrets
@@ -597,6 +598,20 @@ def _session_link(request):
     return data_rights.link_from_session(value)
 
 
+def _in_data_session(view):
+    """The view, given the link whose session this browser holds; a clear page without one."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            link = _session_link(request)
+        except data_rights.LinkProblem as problem:
+            return _your_data_problem(request, problem)
+        return view(request, link, *args, **kwargs)
+
+    return wrapper
+
+
 def _your_data_problem(request, problem):
     return TemplateResponse(
         request,
@@ -613,12 +628,9 @@ DONE = {
 
 
 @never_cache
-def your_data_comments(request):
+@_in_data_session
+def your_data_comments(request, link):
     """Every comment made with the address the link was sent to, and what they can do."""
-    try:
-        link = _session_link(request)
-    except data_rights.LinkProblem as problem:
-        return _your_data_problem(request, problem)
     comments = data_rights.with_posts(data_rights.comments_of(link.email))
     context = {
         "email": link.email,
@@ -632,11 +644,8 @@ def your_data_comments(request):
 
 
 @never_cache
-def your_data_download(request, fmt):
-    try:
-        link = _session_link(request)
-    except data_rights.LinkProblem as problem:
-        return _your_data_problem(request, problem)
+@_in_data_session
+def your_data_download(request, link, fmt):
     if fmt == "csv":
         body, content_type = data_rights.export_csv(link.email), "text/csv; charset=utf-8"
     else:
@@ -653,11 +662,8 @@ def your_data_download(request, fmt):
 
 @never_cache
 @require_POST
-def your_data_stop(request):
-    try:
-        link = _session_link(request)
-    except data_rights.LinkProblem as problem:
-        return _your_data_problem(request, problem)
+@_in_data_session
+def your_data_stop(request, link):
     stopped = data_rights.stop_followups(link.email)
     data_rights.log(
         DataRequest.Kind.STOP_EMAILS,
@@ -669,12 +675,9 @@ def your_data_stop(request):
 
 @never_cache
 @require_POST
-def your_data_delete(request):
+@_in_data_session
+def your_data_delete(request, link):
     """Delete one comment, or all of them: a confirmation first, then the deletion."""
-    try:
-        link = _session_link(request)
-    except data_rights.LinkProblem as problem:
-        return _your_data_problem(request, problem)
     which = request.POST.get("comment", "")
     comments = data_rights.comments_of(link.email)
     if which != "all":
