@@ -98,8 +98,6 @@ def _shared_part(post, cpage, reply_param, period, own_ids=()):
         if comment is not None:
             reply_to = ReplyTo(comment.pk, comment.name, comment.get_absolute_url())
     discussion_open = comments_open(post, period=period)
-    if period is not None:
-        period = getattr(period, "_wrapped", period)  # the period itself, not its lazy wrapper
     return {
         "page_obj": CommentPage(page.number, page.paginator.num_pages),
         "thread": rendering.render_thread(nodes, post, discussion_open),
