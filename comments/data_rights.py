@@ -302,7 +302,7 @@ def erase(comments, by=None):
             else:
                 comment.delete()
                 deleted += 1
-        pagecache.invalidate()
+        pagecache.invalidate_discussion()
     return deleted, placeholders
 
 

@@ -12,11 +12,23 @@ from posts.models import Post
 
 from .models import Comment, HouseRule, ModerationSettings, PostLike, Report, Review
 
-# Reports and reviews are counted on the public moderation record (/moderation/).
-for model in (PostLike, HouseRule, ModerationSettings, Report, Review):
+# House rules and the discussion settings change what every discussion shows, and when one
+# closes: everything starts afresh.
+for model in (HouseRule, ModerationSettings):
     post_save.connect(pagecache.invalidate, sender=model, dispatch_uid=f"pages-save-{model}")
     post_delete.connect(pagecache.invalidate, sender=model, dispatch_uid=f"pages-del-{model}")
-post_delete.connect(pagecache.invalidate, sender=Comment, dispatch_uid="pages-del-comment")
+# Comments and likes, and the reports and reviews counted on the public moderation record
+# (/moderation/), change the discussion only: the content data (posts, sidebar) stays.
+for model in (PostLike, Report, Review):
+    post_save.connect(
+        pagecache.invalidate_discussion, sender=model, dispatch_uid=f"pages-save-{model}"
+    )
+    post_delete.connect(
+        pagecache.invalidate_discussion, sender=model, dispatch_uid=f"pages-del-{model}"
+    )
+post_delete.connect(
+    pagecache.invalidate_discussion, sender=Comment, dispatch_uid="pages-del-comment"
+)
 
 
 @receiver(post_save, sender=Comment, dispatch_uid="pages-save-comment")
@@ -25,7 +37,7 @@ def comment_saved(sender, instance, update_fields=None, **kwargs):
     is (django-comments-xtd saves it twice), changes no public page. Public comments may
     have, and so may every decision, which saves only the fields it changes."""
     if instance.is_public or update_fields is not None:
-        pagecache.invalidate()
+        pagecache.invalidate_discussion()
 
 
 @pagecache.register_deadline

@@ -10,6 +10,15 @@ current *generation*, a random token kept in the same cache. Any write a reader 
 transaction commits, so the next request of every URL renders fresh, on every worker and app
 server, and old entries are simply never read again (they expire on their own).
 
+Two generations, so that a comment does not throw away what comments cannot change. The
+*pages* generation names every cached page and the data that shows the discussion (threads,
+counts, lists with their "N Responses"); the *content* generation names data that only posts
+and the site's settings change (a post with its neighbours, the sidebar, the pre-election
+period). `invalidate()` starts both; `invalidate_discussion()`, connected to comments, likes,
+reports and reviews, starts only the pages one, so the first render after a comment is
+approved rebuilds the discussion and nothing else. The content generation is replaced before
+the pages one, so a page rendered in between is made from fresh content anyway.
+
 Time-based changes need no write: each generation carries a deadline, the next moment at
 which a page would change by itself (a scheduled post's publication time, a discussion
 closing after N days). The apps register functions that name it (`register_deadline`); a
@@ -38,6 +47,8 @@ from django.utils.http import http_date, parse_http_date_safe
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "pagecache:generation"
+CONTENT_KEY = "pagecache:content-generation"
+SCOPES = {"pages": GENERATION_KEY, "content": CONTENT_KEY}
 _deadline_functions = []
 
 
@@ -54,7 +65,8 @@ def page_cache():
 
 
 def invalidate(**kwargs):
-    """Start a new generation once the current transaction commits (now, outside one).
+    """Start new generations, content and pages, once the current transaction commits (now,
+    outside one).
 
     Connected to the signals of every model whose rows a public page shows; takes a signal's
     keyword arguments and ignores them.
@@ -62,37 +74,48 @@ def invalidate(**kwargs):
     transaction.on_commit(new_generation)
 
 
-def new_generation():
-    """A fresh token, valid until the next time-based change; returns it (None if the cache
-    cannot be reached: then nothing is served from it until it can)."""
-    token = secrets.token_hex(8)
+def invalidate_discussion(**kwargs):
+    """Start a new pages generation once the current transaction commits, keeping the
+    content one: for comments, likes, reports and reviews, which no content data shows."""
+    transaction.on_commit(lambda: new_generation(keys=(GENERATION_KEY,)))
+
+
+def new_generation(keys=(CONTENT_KEY, GENERATION_KEY)):
+    """Fresh tokens for `keys` (content before pages), valid until the next time-based change;
+    returns the last one (None if the cache cannot be reached: then nothing is served from it
+    until every generation has been replaced)."""
     until = _next_deadline()
-    try:
-        page_cache().set(GENERATION_KEY, (token, until), timeout=None)
-    except Exception:
-        # A write that could not invalidate must not be forgotten: the cache may come back
-        # with the old generation (a network blip rather than a restart). This process starts
-        # a new one before it next reads the cache.
-        _pending_invalidation["since"] = time.time()
-        log.warning("Page cache unreachable: could not start a new generation", exc_info=True)
-        return None
-    _pending_invalidation.clear()
-    return token, until
+    generation = None
+    for key in keys:
+        generation = (secrets.token_hex(8), until)
+        try:
+            page_cache().set(key, generation, timeout=None)
+        except Exception:
+            # A write that could not invalidate must not be forgotten: the cache may come
+            # back with the old generation (a network blip rather than a restart). This
+            # process replaces every generation before it next reads the cache.
+            _pending_invalidation["since"] = time.time()
+            log.warning("Page cache unreachable: could not start a new generation", exc_info=True)
+            return None
+    if set(keys) == set(SCOPES.values()):
+        _pending_invalidation.clear()
+    return generation
 
 
 # Set while an invalidation this process owes the cache is outstanding (see new_generation).
 _pending_invalidation = {}
 
 
-def current_generation():
-    """(token, deadline as a timestamp or None) of the pages that may be served now."""
-    generation = page_cache().get(GENERATION_KEY)
+def current_generation(key=GENERATION_KEY):
+    """(token, deadline as a timestamp or None) of the pages (or, with CONTENT_KEY, the
+    content data) that may be served now."""
+    generation = page_cache().get(key)
     if generation is None or not _still_valid(generation):
-        generation = new_generation()
+        generation = new_generation(keys=(key,))
     return generation
 
 
-def read_current(key_for):
+def read_current(key_for, generation_key=GENERATION_KEY):
     """(current generation, the value stored under `key_for(its token)`, or None).
 
     One round trip to the cache when the generation is the one this process saw last (nearly
@@ -102,17 +125,17 @@ def read_current(key_for):
     """
     if _pending_invalidation and new_generation() is None:
         return None, None
-    guess = _last_seen.get("token")
+    guess = _last_seen.get(generation_key)
     if guess is not None:
         key = key_for(guess)
-        found = page_cache().get_many([GENERATION_KEY, key])
-        generation = found.get(GENERATION_KEY)
+        found = page_cache().get_many([generation_key, key])
+        generation = found.get(generation_key)
         if generation is not None and generation[0] == guess and _still_valid(generation):
             return generation, found.get(key)
-    generation = current_generation()
+    generation = current_generation(generation_key)
     if generation is None:
         return None, None
-    _last_seen["token"] = generation[0]
+    _last_seen[generation_key] = generation[0]
     return generation, page_cache().get(key_for(generation[0]))
 
 
@@ -125,17 +148,18 @@ def _still_valid(generation):
 _last_seen = {}
 
 
-def cached(name, build):
-    """`build()`'s result, kept for the current generation (so invalidated exactly like the
-    pages): for data that cold renders share, such as the sidebar's."""
+def cached(name, build, scope="pages"):
+    """`build()`'s result, kept for the current generation of `scope`: "pages" (invalidated
+    exactly like the pages) or "content" (only by changes that are not to the discussion):
+    for data that cold renders share, such as the sidebar's."""
     if not settings.PAGE_CACHE_DATA:
         return build()
 
     def key_for(token):
-        return f"data:{token}:{name}"
+        return f"data:{scope}:{token}:{name}"
 
     try:
-        generation, value = read_current(key_for)
+        generation, value = read_current(key_for, SCOPES[scope])
     except Exception:
         log.warning("Page cache unreachable: building %s afresh", name, exc_info=True)
         return build()

@@ -679,7 +679,9 @@ class ElectionPeriod(models.Model):
     def current(cls):
         """The period in force now, or None. Kept with the page cache's data (its
         boundaries end a generation), so most pages ask the database nothing."""
-        found = pagecache.cached("election-period", lambda: list(cls.objects.in_force()[:1]))
+        found = pagecache.cached(
+            "election-period", lambda: list(cls.objects.in_force()[:1]), scope="content"
+        )
         return found[0] if found else None
 
     @property

@@ -76,9 +76,11 @@ def home(request):
 
 def detail(request, year, month, day, slug):
     first, last, _ = period_or_404(year, month, day)
-    # The post with all it shows, and its neighbours, kept with the page cache's data: the
-    # same for every reader, and invalidated by any change to posts.
-    found = pagecache.cached(f"post:{first.isoformat()}:{slug}", lambda: _find(first, last, slug))
+    # The post with all it shows, and its neighbours, kept with the page cache's content data:
+    # the same for every reader, invalidated by any change to posts but not by comments.
+    found = pagecache.cached(
+        f"post:{first.isoformat()}:{slug}", lambda: _find(first, last, slug), scope="content"
+    )
     if found is None:
         raise Http404("No such post.")
     post, previous_post, next_post, imprint = found

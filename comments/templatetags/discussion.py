@@ -14,7 +14,7 @@ from core import pagecache
 from posts.models import Post
 
 from .. import rendering, threads
-from ..models import Comment, PostLike, comments_open
+from ..models import Comment, ModerationSettings, PostLike, comments_open
 from ..views import form_for, looks_like_id, own_comment_ids, visitor_id
 
 register = template.Library()
@@ -91,18 +91,20 @@ def _shared_part(post, cpage, reply_param, period, own_ids=()):
     """What the section shows alike to every reader who has no comment awaiting moderation
     (or, with `own_ids`, to that reader): plain values and HTML, cheap to keep. (A
     pre-election period begins and ends a page cache generation, so it is kept with it.)"""
-    page, nodes = threads.discussion(post, cpage or 1, own_ids)
+    found = threads.discussion(post, cpage or 1, own_ids)
     reply_to = None
     if looks_like_id(reply_param):
         comment = Comment.objects.for_post(post).public().filter(id=int(reply_param)).first()
         if comment is not None:
             reply_to = ReplyTo(comment.pk, comment.name, comment.get_absolute_url())
-    discussion_open = comments_open(post, period=period)
+    # The discussion settings change only with a new generation of content: kept with it.
+    rules = pagecache.cached("discussion-settings", ModerationSettings.current, scope="content")
+    discussion_open = comments_open(post, rules=rules, period=period)
     return {
-        "page_obj": CommentPage(page.number, page.paginator.num_pages),
-        "thread": rendering.render_thread(nodes, post, discussion_open),
-        "has_comments": bool(nodes),
-        "count": Comment.objects.for_post(post).public().count(),
+        "page_obj": CommentPage(found.number, found.num_pages),
+        "thread": rendering.render_thread(found.tops, post, discussion_open),
+        "has_comments": bool(found.tops),
+        "count": found.public_count,
         "open": discussion_open,
         "election_period": period,
         "closed_for_election": period is not None and period.closes_comments_on(post),

@@ -19,7 +19,7 @@ def sidebar():
     """Categories with published posts, and monthly archive links: two queries and a render
     when the page cache's data for this generation does not hold the sidebar yet, none when
     it does (it is the same on every page, for every reader)."""
-    return pagecache.cached("sidebar", _render_sidebar)
+    return pagecache.cached("sidebar", _render_sidebar, scope="content")
 
 
 def _render_sidebar():
