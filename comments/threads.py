@@ -5,12 +5,19 @@ count the threads (and the public comments), then fetch every comment of the pag
 threads.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django_comments_xtd.models import XtdComment
 
-from .models import PUBLIC, Comment, visible_to
+from posts.models import Post
+
+from .models import Comment, HouseRule, PostLike
 
 
 @dataclass
@@ -50,44 +57,191 @@ def page_of(comment):
 
 @dataclass
 class Discussion:
-    """A page of a post's discussion: where it sits, its threads, and the post's count."""
+    """A page of a post's discussion: where it sits, its threads, and the post's counts."""
 
     number: int
     num_pages: int
     tops: list  # root Nodes, oldest first
     public_count: int  # what "N Responses" says
+    like_count: int
+
+
+class ThreadComment:
+    """A comment as the thread shows it: the columns `rendering` reads, no model instance.
+
+    (Making a model instance, with its user and house rule, cost more than rendering the
+    comment; so did building the ORM's queries for every render.)
+    """
+
+    __slots__ = (
+        "pk", "thread_id", "parent_id", "level", "submit_date", "user_id", "name", "user_url",
+        "comment_html", "is_public", "is_removed", "is_spam", "confirmed", "erased_at",
+        "moderated_at", "removal_rule",
+    )  # fmt: skip
+
+    def __init__(self, row):
+        (
+            self.pk, self.thread_id, self.parent_id, self.level, submit_date, self.user_id,
+            user_name, self.user_url, self.comment_html, is_public, is_removed, is_spam,
+            confirmed, erased_at, moderated_at, first_name, last_name, username, rule_number,
+            rule_title,
+        ) = row  # fmt: skip
+        self.submit_date = _aware(submit_date)
+        self.erased_at = _aware(erased_at)
+        self.moderated_at = _aware(moderated_at)
+        # SQLite answers 0 and 1 where PostgreSQL answers booleans.
+        self.is_public, self.is_removed = bool(is_public), bool(is_removed)
+        self.is_spam, self.confirmed = bool(is_spam), bool(confirmed)
+        # The name django-contrib-comments shows (`Comment.name`): a signed-in commenter's
+        # full name, else the name given, else their username.
+        full_name = f"{first_name or ''} {last_name or ''}".strip()
+        self.name = full_name or user_name or (username if self.user_id else "") or ""
+        self.removal_rule = RuleCited(rule_number, rule_title) if rule_number else None
+
+    @property
+    def is_visible(self):
+        return self.is_public and not self.is_removed and not self.is_spam
+
+
+@dataclass(frozen=True)
+class RuleCited:
+    number: int
+    title: str
+
+
+def _aware(value):
+    """A datetime column's value as an aware datetime: SQLite gives it naive, in UTC."""
+    if value is None or not isinstance(value, datetime.datetime):
+        return value
+    return value if timezone.is_aware(value) else value.replace(tzinfo=datetime.UTC)
 
 
 def discussion(post, page_number=1, own_ids=()):
     """The post's discussion at `page_number` (a bad page number gives page 1).
 
-    At most two queries whatever the number of comments: one counts the threads the viewer
-    may see and the post's public comments; the other fetches every comment of the page's
-    threads: all of the post's when one page holds every thread (most posts), else those
-    of the page's threads (their ids a LIMIT/OFFSET subquery).
+    Two queries whatever the number of comments, in SQL written once per process (see
+    `_Sql`): one counts the threads the viewer may see, the post's public comments and its
+    likes; the other fetches every comment of the page's threads: all of the post's when one
+    page holds every thread (most posts), else those of the page's threads (their ids a
+    LIMIT/OFFSET subquery). It is asked even when there are no threads, so that every post
+    costs the same queries.
     """
-    visible = visible_to(own_ids)
-    counts = Comment.objects.for_post(post).aggregate(
-        threads=Count("pk", filter=visible & Q(level=0)),
-        public=Count("pk", filter=PUBLIC),
-    )
-    per_page = settings.COMMENTS_PER_PAGE
-    num_pages = max(1, -(-counts["threads"] // per_page))
-    number = _page_number(page_number, num_pages)
-    # (Asked even when there are no threads: the same queries for every post.)
-    comments = (
-        Comment.objects.filter(visible)
-        .select_related(None)  # not the content type, which the manager adds
-        .select_related("user", "removal_rule")
-        .order_by("thread_id", "order")
-    )
-    if num_pages == 1:
-        comments = comments.for_post(post)
-    else:
-        first = (number - 1) * per_page
-        page_threads = roots(post, own_ids).values_list("thread_id", flat=True)
-        comments = comments.filter(thread_id__in=page_threads[first : first + per_page])
-    return Discussion(number, num_pages, _tree(comments, set(own_ids)), counts["public"])
+    sql = _Sql.get()
+    own_ids = sorted({int(pk) for pk in own_ids})
+    where, params = sql.visible(own_ids)
+    post_params = [sql.content_type_id(), str(post.pk), settings.SITE_ID]
+    with connection.cursor() as cursor:
+        cursor.execute(sql.counts.format(visible=where), [*params, post.pk, *post_params])
+        threads, public, likes = cursor.fetchone()
+        per_page = settings.COMMENTS_PER_PAGE
+        num_pages = max(1, -(-threads // per_page))
+        number = _page_number(page_number, num_pages)
+        if num_pages == 1:
+            cursor.execute(sql.whole_thread.format(visible=where), [*post_params, *params])
+        else:
+            page = [*post_params, *params, per_page, (number - 1) * per_page]
+            cursor.execute(sql.page_of_threads.format(visible=where), [*page, *params])
+        rows = cursor.fetchall()
+    tops = _tree((ThreadComment(row) for row in rows), set(own_ids))
+    return Discussion(number, num_pages, tops, public, likes)
+
+
+class _Sql:
+    """The discussion's queries, written from the models' tables and columns once per
+    process (the ORM took longer to build them than the database took to answer).
+
+    `c`, `x` and `m` are the three tables of a comment (django-contrib-comments',
+    django-comments-xtd's and ours); `u` the commenter's account, `r` the house rule a
+    removal cites. What a reader sees is `visible_to()` of comments/models.py.
+    """
+
+    _built = None
+
+    @classmethod
+    def get(cls):
+        if cls._built is None:
+            cls._built = cls()
+        return cls._built
+
+    def __init__(self):
+        from django.contrib.auth import get_user_model
+
+        qn = connection.ops.quote_name
+        meta = Comment._meta
+        tables = {}
+        for model, alias in ((meta.get_field("object_pk").model, "c"), (XtdComment, "x")):
+            tables[model] = alias
+        tables[Comment] = "m"
+
+        def col(name, alias=None):
+            field = meta.get_field(name)
+            return f"{alias or tables[field.model]}.{qn(field.column)}"
+
+        self.col = col
+        base, xtd = meta.get_field("object_pk").model, XtdComment
+        rule, user, like = HouseRule._meta, get_user_model()._meta, PostLike._meta
+        joins = (
+            f"{qn(base._meta.db_table)} c"
+            f" JOIN {qn(xtd._meta.db_table)} x ON x.{qn(xtd._meta.pk.column)} = c.{qn('id')}"
+            f" JOIN {qn(meta.db_table)} m ON m.{qn(meta.pk.column)} = c.{qn('id')}"
+        )
+        of_post = f"{col('content_type')} = %s AND {col('object_pk')} = %s AND {col('site')} = %s"
+        self.in_threads = f"({col('is_public')} AND NOT {col('is_spam')})"
+        self.own = (
+            f"({col('id')} IN ({{ids}}) AND NOT {col('is_removed')} AND NOT {col('is_spam')})"
+        )
+        public = f"{col('is_public')} AND NOT {col('is_removed')} AND NOT {col('is_spam')}"
+        # Every name below is a table or column of our models, quoted by the database
+        # backend; every value is a parameter.
+        likes = (
+            f"(SELECT COUNT(*) FROM {qn(like.db_table)}"  # noqa: S608
+            f" WHERE {qn(like.get_field('post').column)} = %s)"
+        )
+        self.counts = (
+            f"SELECT COUNT(CASE WHEN ({{visible}}) AND {col('level')} = 0 THEN 1 END),"  # noqa: S608
+            f" COUNT(CASE WHEN {public} THEN 1 END), {likes}"
+            f" FROM {joins} WHERE {of_post}"
+        )
+        columns = ", ".join(
+            [
+                *(col(name) for name in (
+                    "id", "thread_id", "parent_id", "level", "submit_date", "user",
+                    "user_name", "user_url", "comment_html", "is_public", "is_removed",
+                    "is_spam", "confirmed", "erased_at", "moderated_at",
+                )),
+                *(f"u.{qn(user.get_field(n).column)}" for n in ("first_name", "last_name")),
+                f"u.{qn(user.get_field(user.model.USERNAME_FIELD).column)}",
+                f"r.{qn(rule.get_field('number').column)}",
+                f"r.{qn(rule.get_field('title').column)}",
+            ]
+        )  # fmt: skip
+        thread = (
+            f"SELECT {columns} FROM {joins}"  # noqa: S608
+            f" LEFT JOIN {qn(user.db_table)} u ON u.{qn(user.pk.column)} = {col('user')}"
+            f" LEFT JOIN {qn(rule.db_table)} r ON r.{qn(rule.pk.column)} = {col('removal_rule')}"
+        )
+        order = f" ORDER BY {col('thread_id')}, {col('order')}"
+        self.whole_thread = f"{thread} WHERE {of_post} AND ({{visible}}){order}"
+        # The page's threads, in the order of `roots()`: by date, then id.
+        page_roots = (
+            f"SELECT {col('thread_id')} FROM {joins} WHERE {of_post} AND ({{visible}})"  # noqa: S608
+            f" AND {col('level')} = 0 ORDER BY {col('submit_date')}, {col('id')}"
+            " LIMIT %s OFFSET %s"
+        )
+        self.page_of_threads = (
+            f"{thread} WHERE {col('thread_id')} IN ({page_roots}) AND ({{visible}}){order}"
+        )
+
+    def visible(self, own_ids):
+        """(SQL condition, its parameters) for the comments a reader sees: `visible_to()`."""
+        if not own_ids:
+            return self.in_threads, []
+        own = self.own.format(ids=", ".join(["%s"] * len(own_ids)))
+        return f"{self.in_threads} OR {own}", list(own_ids)
+
+    @staticmethod
+    def content_type_id():
+        return ContentType.objects.get_for_model(Post).pk
 
 
 def _page_number(value, num_pages):

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
 
+from comments import threads
 from comments.models import Comment, ModerationSettings, PostLike
 from tests.factories import (
     CommentFactory,
@@ -674,3 +675,41 @@ def test_likes_on_an_unpublished_post_are_not_found(client, trait):
     post = PostFactory(**{trait: True})
     assert like(client, post).status_code == 404
     assert PostLike.objects.count() == 0
+
+
+def test_the_thread_shows_each_comment_as_the_comment_model_would(db):
+    """The thread is read with SQL of its own (comments/threads.py): what it shows of each
+    comment (the commenter's name, dates, state, the rule a removal cites) is what the
+    model says, for anonymous and signed-in commenters alike."""
+    post = PostFactory()
+    named = UserFactory(username="priya", first_name="Priya", last_name="Shah")
+    unnamed = UserFactory(username="jbloggs", first_name="", last_name="")
+    comments = [
+        CommentFactory(post=post, user_name="Ann Other"),
+        CommentFactory(post=post, user=named, user_name="Someone else"),
+        CommentFactory(post=post, user=unnamed, user_name=""),
+        CommentFactory(post=post, user=unnamed, user_name="Joe B."),
+    ]
+    comments.append(CommentFactory(post=post, parent=comments[0], removed=True))
+    found = threads.discussion(post)
+    shown = {}
+    stack = list(found.tops)
+    while stack:
+        node = stack.pop()
+        shown[node.comment.pk] = node.comment
+        stack.extend(node.children)
+    assert set(shown) == {c.pk for c in comments}
+    for comment in Comment.objects.filter(pk__in=shown):
+        row = shown[comment.pk]
+        assert row.name == comment.name
+        assert row.submit_date == comment.submit_date and timezone.is_aware(row.submit_date)
+        assert row.moderated_at == comment.moderated_at
+        assert (row.is_visible, row.is_removed, row.level) == (
+            comment.is_visible,
+            comment.is_removed,
+            comment.level,
+        )
+        rule = comment.removal_rule
+        assert (row.removal_rule and row.removal_rule.number) == (rule and rule.number)
+    assert [c.name for c in comments[:4]] == ["Ann Other", "Priya Shah", "jbloggs", "Joe B."]
+    assert (found.public_count, found.like_count) == (4, 0)

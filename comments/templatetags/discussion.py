@@ -109,7 +109,7 @@ def _shared_part(post, cpage, reply_param, period, own_ids=()):
         "election_period": period,
         "closed_for_election": period is not None and period.closes_comments_on(post),
         "reply_to": reply_to,
-        "like_count": PostLike.objects.filter(post=post).count(),
+        "like_count": found.like_count,
     }
 
 
