@@ -8,9 +8,10 @@ the URLs' fixed parts worked out once per page; everything a commenter wrote is 
 The markup is the one the recursive template wrote: the styles and tests read it.
 """
 
+from html import escape  # Django's escape() is this, behind a lazy-string wrapper
+
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 MONTHS = [
@@ -36,9 +37,11 @@ def render_thread(nodes, post, discussion_open):
 
 
 class _Urls:
-    """The per-comment URLs, from one `reverse()` each per page."""
+    """The per-comment URLs, from one `reverse()` each per page (and the time zone the
+    dates are shown in, looked up once)."""
 
     def __init__(self):
+        self.zone = timezone.get_current_timezone()
         self.permalink = reverse("comments:permalink", kwargs={"pk": 1}).removesuffix("1/")
         self.reply = reverse("comments:reply", kwargs={"pk": 1}).removesuffix("1/")
         self.report = reverse("comments:report", kwargs={"pk": 1}).removesuffix("1/")
@@ -105,7 +108,7 @@ def _header(c, raw_name, name, urls, author_user_id):
         if c.user_id and c.user_id == author_user_id
         else ""
     )
-    when = timezone.localtime(c.submit_date)
+    when = c.submit_date.astimezone(urls.zone)
     shown = f"{when.day} {MONTHS[when.month - 1]} {when.year} at {when:%H:%M}"
     return (
         '    <header class="comment-meta">\n'
@@ -126,7 +129,7 @@ def _removed(c, urls):
             f'    <p class="comment-removed" id="comment-{c.pk}-author">'
             "Deleted at the commenter’s request.</p>\n"
         )
-    when = timezone.localtime(c.moderated_at) if c.moderated_at else None
+    when = c.moderated_at.astimezone(urls.zone) if c.moderated_at else None
     date = f" on {when.day} {MONTHS[when.month - 1]} {when.year}" if when else ""
     rule = c.removal_rule
     cited = (
