@@ -410,14 +410,18 @@ def probe(port, path, headers=None):
         conn.close()
 
 
-def in_process_timings(paths, runs, data_cache, headers=None):
+def in_process_timings(paths, runs, data_cache, headers=None, after_a_comment=False):
     """{path: median ms} of `runs` GETs each with the test client, the page cache off and the
     data caches on or off, sending `headers` (e.g. a reader's cookie; the first, unmeasured
-    request warms per-process state)."""
+    request warms per-process state). With `after_a_comment`, each GET is the first after
+    a new pages generation, as after a comment is approved: the content data (the post, the
+    sidebar) is kept, the discussion is not."""
     import statistics
 
     from django.conf import settings
     from django.test import Client
+
+    from core import pagecache
 
     settings.PAGE_CACHE_ENABLED = False
     settings.PAGE_CACHE_DATA = data_cache
@@ -427,6 +431,8 @@ def in_process_timings(paths, runs, data_cache, headers=None):
         client.get(path)
         times = []
         for _ in range(runs):
+            if after_a_comment:
+                pagecache.new_generation(keys=(pagecache.GENERATION_KEY,))
             began = time.perf_counter()
             response = client.get(path)
             times.append((time.perf_counter() - began) * 1000)
