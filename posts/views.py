@@ -1,4 +1,5 @@
 import hashlib
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -35,19 +36,26 @@ def paginate(request, queryset):
 @dataclass(frozen=True)
 class Listed:
     """A page of a list of posts as the page around it needs it: its number, and the list
-    itself (summaries and pagination) as HTML."""
+    itself (summaries and pagination) as HTML, where each post's count of responses is
+    still to be put in: `marker` followed by the post's id and a semicolon stands for it
+    (the `listed_posts` tag of comments/templatetags/discussion.py puts the counts in)."""
 
     number: int
     html: str
+    marker: str
+    pks: tuple
 
 
 def listing(request, queryset, *, show_sticky=False, empty_is_404=False):
-    """The requested page of `queryset` as a `Listed`, kept with the page cache's data.
+    """The requested page of `queryset` as a `Listed`, kept with the page cache's content
+    data.
 
-    The list is the same for every reader and changes only with posts, terms, authors,
-    images or comment counts, each of which starts a new generation: a page made afresh
-    (page cache off or missed, or a reader with cookies of their own) costs no queries for it.
-    A page number that does not exist is a 404, as `paginate` says.
+    The list is the same for every reader and changes only with posts, terms, authors or
+    images, each of which starts a new content generation: a page made afresh (page cache
+    off or missed, or a reader with cookies of their own) costs no queries for it. Its
+    counts of responses change with every comment: they are not in it, but put in as the
+    page is made (kept with the pages data). A page number that does not exist is a 404,
+    as `paginate` says.
     """
     number = request.GET.get("page") or "1"
 
@@ -55,13 +63,21 @@ def listing(request, queryset, *, show_sticky=False, empty_is_404=False):
         page = paginate(request, queryset.for_listing())
         if empty_is_404 and not page.object_list:
             raise Http404("No posts here.")
-        context = {"posts": page.object_list, "page_obj": page, "show_sticky": show_sticky}
-        return Listed(page.number, render_to_string("includes/post_list.html", context))
+        # Random for every list made, so that nothing a post says can stand for a count.
+        marker = secrets.token_hex(8)
+        context = {
+            "posts": page.object_list,
+            "page_obj": page,
+            "show_sticky": show_sticky,
+            "count_marker": marker,
+        }
+        html = render_to_string("includes/post_list.html", context)
+        return Listed(page.number, html, marker, tuple(post.pk for post in page.object_list))
 
     if not number.isascii() or not number.isdigit() or len(number) > 6:
         return build()  # a 404, or an odd spelling of a page: not worth a cache entry
     path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
-    return pagecache.cached(f"list:{path}:{int(number)}", build)
+    return pagecache.cached(f"list:{path}:{int(number)}", build, scope="content")
 
 
 def post_list(request, template, queryset, *, show_sticky=False, **context):

@@ -437,11 +437,12 @@ def tables_read(queries):
 @pytest.mark.usefixtures("data_cache_only")
 def test_a_comment_rebuilds_the_discussion_but_not_the_post_or_the_sidebar(post, held, committed):
     """The first render after a comment is approved (or a like) fetches the discussion
-    again, not the post, its neighbours, the sidebar or the pre-election period; an edit of
-    the post fetches them all."""
+    again, not the post, its neighbours, the sidebar, the pre-election period or the lists
+    of posts (only their counts of responses); an edit of the post fetches them all."""
     with committed():
         post.categories.add(CategoryFactory(name="Libraries", slug="libraries"))
     get(post.get_absolute_url())
+    assert "0 Responses" in text(get("/"))
     with committed():
         services.approve(held, by=UserFactory(is_superuser=True, is_staff=True))
     with CaptureQueriesContext(connection) as after_comment:
@@ -450,6 +451,11 @@ def test_a_comment_rebuilds_the_discussion_but_not_the_post_or_the_sidebar(post,
     assert "comments_comment" in tables_read(after_comment)
     content_tables = {"posts_post", "posts_category", "posts_electionperiod"}
     assert not tables_read(after_comment) & content_tables
+    # A list of posts is kept too: only its counts of responses are looked up again.
+    with CaptureQueriesContext(connection) as home_after_comment:
+        assert "1 Response<" in text(get("/"))
+    assert len(home_after_comment) == 1
+    assert not tables_read(home_after_comment) & content_tables
     with committed():
         post.title = "Library hours, at last"
         post.save()
