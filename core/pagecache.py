@@ -33,8 +33,11 @@ If the cache cannot be reached, pages are rendered from the database as if there
 import gzip
 import hashlib
 import logging
+import pickle
 import secrets
+import threading
 import time
+from collections import OrderedDict
 
 import brotli
 from django.conf import settings
@@ -86,6 +89,7 @@ def new_generation(keys=(CONTENT_KEY, GENERATION_KEY)):
     until every generation has been replaced)."""
     until = _next_deadline()
     generation = None
+    _forget_request_generations()
     for key in keys:
         generation = (secrets.token_hex(8), until)
         try:
@@ -125,18 +129,71 @@ def read_current(key_for, generation_key=GENERATION_KEY):
     """
     if _pending_invalidation and new_generation() is None:
         return None, None
+    seen = _request_generations()
     guess = _last_seen.get(generation_key)
     if guess is not None:
         key = key_for(guess)
         found = page_cache().get_many([generation_key, key])
         generation = found.get(generation_key)
         if generation is not None and generation[0] == guess and _still_valid(generation):
+            if seen is not None:
+                seen[generation_key] = generation
             return generation, found.get(key)
     generation = current_generation(generation_key)
     if generation is None:
         return None, None
     _last_seen[generation_key] = generation[0]
+    if seen is not None:
+        seen[generation_key] = generation
     return generation, page_cache().get(key_for(generation[0]))
+
+
+# The generations this request has read (while PageCacheMiddleware handles one): a request
+# reads each once, and the data it names from the process's own copies where it can.
+_request = threading.local()
+
+
+def _request_generations():
+    return getattr(_request, "generations", None)
+
+
+def _forget_request_generations():
+    seen = _request_generations()
+    if seen is not None:
+        seen.clear()
+
+
+class _LocalCopies:
+    """This process's copies of data entries, pickled, the most recently used kept.
+
+    An entry's key names its generation's token, and what is stored under a key never
+    changes: a copy is as good as the cache's own for as long as the token is current, which
+    the request has just read. (Pickled, so that every request gets objects of its own, as
+    from the cache.)"""
+
+    def __init__(self, size=128):
+        self.size = size
+        self.entries = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            data = self.entries.get(key)
+            if data is None:
+                return None
+            self.entries.move_to_end(key)
+        return pickle.loads(data)  # noqa: S301 - our own pickles, made in this process
+
+    def put(self, key, value):
+        data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        with self.lock:
+            self.entries[key] = data
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_copies = _LocalCopies()
 
 
 def _still_valid(generation):
@@ -158,8 +215,19 @@ def cached(name, build, scope="pages"):
     def key_for(token):
         return f"data:{scope}:{token}:{name}"
 
+    generation_key = SCOPES[scope]
+    seen = _request_generations()
     try:
-        generation, value = read_current(key_for, SCOPES[scope])
+        if seen is not None and generation_key in seen and not _pending_invalidation:
+            # The generation this request has read already: no round trip for it, and none
+            # for the value either when this process holds a copy.
+            generation = seen[generation_key]
+            value = _copies.get(key_for(generation[0]))
+            if value is not None:
+                return value
+            value = page_cache().get(key_for(generation[0]))
+        else:
+            generation, value = read_current(key_for, generation_key)
     except Exception:
         log.warning("Page cache unreachable: building %s afresh", name, exc_info=True)
         return build()
@@ -170,6 +238,8 @@ def cached(name, build, scope="pages"):
                 page_cache().set(key_for(generation[0]), value, timeout=_timeout(generation))
             except Exception:
                 log.warning("Page cache unreachable: could not keep %s", name, exc_info=True)
+    if generation is not None:
+        _copies.put(key_for(generation[0]), value)
     return value
 
 
@@ -201,6 +271,13 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        _request.generations = {}
+        try:
+            return self.handle(request)
+        finally:
+            _request.generations = None
+
+    def handle(self, request):
         if not self.may_serve_cached(request):
             response = self.get_response(request)
             if request.method in ("GET", "HEAD"):

@@ -26,6 +26,7 @@ from django.utils import timezone
 from comments import services
 from comments.models import Comment, HouseRule, ModerationSettings, PostLike
 from comments.views import OWN_COMMENTS_COOKIE, REMEMBER_COOKIE, VISITOR_COOKIE
+from core import pagecache
 from posts.models import Post
 from tests.factories import (
     CategoryFactory,
@@ -553,3 +554,45 @@ def test_clear_page_cache_makes_every_page_afresh(post):
     call_command("clear_page_cache", stdout=out)
     assert "Cached pages dropped" in out.getvalue()
     assert cache_state(get(post.get_absolute_url())) == "miss"
+
+
+@pytest.mark.usefixtures("data_cache_only")
+def test_a_page_made_afresh_reads_the_cache_once_for_each_generation(post, monkeypatch):
+    """The post, its neighbours, the sidebar, the period and the discussion are all kept:
+    the request reads the two generations (with the first entry of each), and the rest from
+    the process's own copies of entries already read under those generations."""
+    get(post.get_absolute_url())
+    get(post.get_absolute_url())
+    store = pagecache.page_cache()
+    reads = []
+    inside = []  # the file cache's get_many() reads each key with get(): count the outer call
+    for method in ("get", "get_many"):
+        original = getattr(store, method)
+
+        def counted(*args, _original=original, _method=method, **kwargs):
+            if not inside:
+                reads.append(_method)
+            inside.append(_method)
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(store, method, counted)
+    monkeypatch.setattr(pagecache, "page_cache", lambda: store)
+    assert "Library opening hours" in text(get(post.get_absolute_url()))
+    assert reads == ["get_many", "get_many"]
+
+
+@pytest.mark.usefixtures("data_cache_only")
+def test_each_reader_gets_kept_data_of_their_own_to_change(db):
+    """A value kept in the process's copies comes back as a new object every time, as from
+    the cache itself: what one request changes, the next does not see."""
+    pagecache._request.generations = {}
+    try:
+        first = pagecache.cached("a-list", lambda: ["as built"])
+        first.append("changed by the first request")
+        again = pagecache.cached("a-list", lambda: ["built again"])
+    finally:
+        pagecache._request.generations = None
+    assert again == ["as built"]
