@@ -168,17 +168,13 @@ class _Sql:
 
         qn = connection.ops.quote_name
         meta = Comment._meta
-        tables = {}
-        for model, alias in ((meta.get_field("object_pk").model, "c"), (XtdComment, "x")):
-            tables[model] = alias
-        tables[Comment] = "m"
-
-        def col(name, alias=None):
-            field = meta.get_field(name)
-            return f"{alias or tables[field.model]}.{qn(field.column)}"
-
-        self.col = col
         base, xtd = meta.get_field("object_pk").model, XtdComment
+        tables = {base: "c", xtd: "x", Comment: "m"}
+
+        def col(name):
+            field = meta.get_field(name)
+            return f"{tables[field.model]}.{qn(field.column)}"
+
         rule, user, like = HouseRule._meta, get_user_model()._meta, PostLike._meta
         joins = (
             f"{qn(base._meta.db_table)} c"
@@ -231,6 +227,11 @@ class _Sql:
         self.page_of_threads = (
             f"{thread} WHERE {col('thread_id')} IN ({page_roots}) AND ({{visible}}){order}"
         )
+        self.responses = (
+            f"SELECT {col('object_pk')}, COUNT(*) FROM {joins}"  # noqa: S608
+            f" WHERE {col('content_type')} = %s AND {col('object_pk')} IN ({{pks}})"
+            f" AND {col('site')} = %s AND {public} GROUP BY {col('object_pk')}"
+        )
 
     def visible(self, own_ids):
         """(SQL condition, its parameters) for the comments a reader sees: `visible_to()`."""
@@ -242,6 +243,18 @@ class _Sql:
     @staticmethod
     def content_type_id():
         return ContentType.objects.get_for_model(Post).pk
+
+
+def response_counts(pks):
+    """{post pk: its number of public comments (what "N Responses" says)} for posts by their
+    ids, in one query."""
+    if not pks:
+        return {}
+    sql = _Sql.get()
+    params = [sql.content_type_id(), *(str(pk) for pk in pks), settings.SITE_ID]
+    with connection.cursor() as cursor:
+        cursor.execute(sql.responses.format(pks=", ".join(["%s"] * len(pks))), params)
+        return {int(object_pk): n for object_pk, n in cursor.fetchall()}
 
 
 def _page_number(value, num_pages):

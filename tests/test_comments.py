@@ -271,9 +271,13 @@ def test_comment_feeds_support_conditional_requests(client):
 def test_home_page_shows_each_posts_response_count(client):
     busy = PostFactory(title="Busy")
     quiet = PostFactory(title="Quiet")
+    single = PostFactory(title="Single")
     CommentFactory.create_batch(3, post=busy)
     CommentFactory(post=busy, pending=True)
+    CommentFactory(post=busy, removed=True)
     CommentFactory(post=quiet, spam=True)
+    CommentFactory(post=single)
+    CommentFactory(post=single, unconfirmed=True)
     page = text(client.get(reverse("posts:home")))
 
     def summary(post):
@@ -282,6 +286,7 @@ def test_home_page_shows_each_posts_response_count(client):
 
     assert "3 Responses" in summary(busy)
     assert "0 Responses" in summary(quiet)
+    assert "1 Response<" in summary(single)
 
 
 def test_archives_show_each_posts_response_count(client):

@@ -8,13 +8,10 @@ import re
 from dataclasses import dataclass
 
 from django import template
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from core import pagecache
-from posts.models import Post
 
 from .. import rendering, threads
 from ..models import Comment, ModerationSettings, PostLike, comments_open
@@ -142,7 +139,7 @@ def listed_posts(listed):
     one query for the page's posts, kept with the pages data (every comment changes it)."""
     pks = ",".join(str(pk) for pk in listed.pks)
     key = hashlib.sha256(pks.encode()).hexdigest()[:32]
-    counts = pagecache.cached(f"responses:{key}", lambda: response_counts(listed.pks))
+    counts = pagecache.cached(f"responses:{key}", lambda: threads.response_counts(listed.pks))
 
     def count(match):
         n = counts.get(int(match[1]), 0)
@@ -150,23 +147,6 @@ def listed_posts(listed):
 
     # The list's HTML was made by our templates, with everything in it escaped.
     return mark_safe(re.sub(re.escape(listed.marker) + r"(\d+);", count, listed.html))  # noqa: S308
-
-
-def response_counts(pks):
-    """{post pk: number of public comments} for posts by their ids, in one query."""
-    if not pks:
-        return {}
-    rows = (
-        Comment.objects.public()
-        .filter(
-            content_type=ContentType.objects.get_for_model(Post),
-            object_pk__in=[str(pk) for pk in pks],
-        )
-        .values("object_pk")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {int(row["object_pk"]): row["n"] for row in rows}
 
 
 @register.simple_tag
