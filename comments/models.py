@@ -77,18 +77,6 @@ class HouseRule(models.Model):
         return f"{reverse('house-rules')}#rule-{self.number}"
 
 
-# Which comments a reader sees, as conditions (for filters and for counts alike).
-PUBLIC = Q(is_public=True, is_removed=False, is_spam=False)
-IN_THREADS = Q(is_public=True, is_spam=False)
-
-
-def visible_to(own_ids):
-    """Thread comments plus the viewer's own comments still awaiting moderation."""
-    if not own_ids:
-        return IN_THREADS
-    return IN_THREADS | (Q(pk__in=list(own_ids)) & Q(is_removed=False, is_spam=False))
-
-
 class CommentQuerySet(models.QuerySet):
     def for_post(self, post):
         return self.filter(
@@ -120,11 +108,11 @@ class CommentQuerySet(models.QuerySet):
 
     def public(self):
         """What everyone may read (and what "N Responses" counts)."""
-        return self.filter(PUBLIC)
+        return self.filter(is_public=True, is_removed=False, is_spam=False)
 
     def in_threads(self):
         """Public comments, plus removed ones that hold their replies' place."""
-        return self.filter(IN_THREADS)
+        return self.filter(is_public=True, is_spam=False)
 
     def pending(self):
         """Confirmed comments held for a moderator: the Pending queue."""
@@ -147,10 +135,6 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(
             id__in=ReportCase.objects.filter(closed_at__isnull=True).values("comment_id")
         )
-
-    def visible_to(self, own_ids):
-        """Thread comments plus the viewer's own comments still awaiting moderation."""
-        return self.filter(visible_to(own_ids))
 
 
 class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):

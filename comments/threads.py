@@ -22,19 +22,9 @@ from .models import Comment, HouseRule, PostLike
 
 @dataclass
 class Node:
-    comment: Comment
+    comment: "ThreadComment"
     children: list = field(default_factory=list)
     own: bool = False  # the viewer's own comment, still awaiting moderation
-
-
-def roots(post, own_ids=()):
-    """The post's top-level comments the viewer may see, oldest first."""
-    return (
-        Comment.objects.for_post(post)
-        .visible_to(own_ids)
-        .filter(level=0)
-        .order_by("submit_date", "pk")
-    )
 
 
 def page_of(comment):
@@ -46,7 +36,8 @@ def page_of(comment):
         Comment.objects.for_post(comment.content_object)
         .in_threads()
         .filter(level=0)
-        # In the order of `roots()`: by date, then by id for threads begun at the same moment.
+        # In the discussion's order of threads: by date, then by id for threads begun at the
+        # same moment.
         .filter(
             Q(submit_date__lt=root.submit_date) | Q(submit_date=root.submit_date, pk__lt=root.pk)
         )
@@ -95,7 +86,7 @@ class ThreadComment:
         # The name django-contrib-comments shows (`Comment.name`): a signed-in commenter's
         # full name, else the name given, else their username.
         full_name = f"{first_name or ''} {last_name or ''}".strip()
-        self.name = full_name or user_name or (username if self.user_id else "") or ""
+        self.name = full_name or user_name or username or ""  # no account: no username
         self.removal_rule = RuleCited(rule_number, rule_title) if rule_number else None
 
     @property
@@ -152,7 +143,9 @@ class _Sql:
 
     `c`, `x` and `m` are the three tables of a comment (django-contrib-comments',
     django-comments-xtd's and ours); `u` the commenter's account, `r` the house rule a
-    removal cites. What a reader sees is `visible_to()` of comments/models.py.
+    removal cites. A reader sees the thread comments (public, not spam: a removed one keeps
+    its place, as `in_threads()` of comments/models.py says) and their own comments still
+    awaiting moderation (not removed, not spam).
     """
 
     _built = None
@@ -218,7 +211,7 @@ class _Sql:
         )
         order = f" ORDER BY {col('thread_id')}, {col('order')}"
         self.whole_thread = f"{thread} WHERE {of_post} AND ({{visible}}){order}"
-        # The page's threads, in the order of `roots()`: by date, then id.
+        # The page's threads, oldest first: by date, then id (as `page_of` counts them).
         page_roots = (
             f"SELECT {col('thread_id')} FROM {joins} WHERE {of_post} AND ({{visible}})"  # noqa: S608
             f" AND {col('level')} = 0 ORDER BY {col('submit_date')}, {col('id')}"
@@ -234,7 +227,7 @@ class _Sql:
         )
 
     def visible(self, own_ids):
-        """(SQL condition, its parameters) for the comments a reader sees: `visible_to()`."""
+        """(SQL condition, its parameters) for the comments a reader with `own_ids` sees."""
         if not own_ids:
             return self.in_threads, []
         own = self.own.format(ids=", ".join(["%s"] * len(own_ids)))
