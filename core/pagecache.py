@@ -129,22 +129,25 @@ def read_current(key_for, generation_key=GENERATION_KEY):
     """
     if _pending_invalidation and new_generation() is None:
         return None, None
+    generation, value = _read_generation_and_value(key_for, generation_key)
     seen = _request_generations()
+    if seen is not None and generation is not None:
+        seen[generation_key] = generation
+    return generation, value
+
+
+def _read_generation_and_value(key_for, generation_key):
     guess = _last_seen.get(generation_key)
     if guess is not None:
         key = key_for(guess)
         found = page_cache().get_many([generation_key, key])
         generation = found.get(generation_key)
         if generation is not None and generation[0] == guess and _still_valid(generation):
-            if seen is not None:
-                seen[generation_key] = generation
             return generation, found.get(key)
     generation = current_generation(generation_key)
     if generation is None:
         return None, None
     _last_seen[generation_key] = generation[0]
-    if seen is not None:
-        seen[generation_key] = generation
     return generation, page_cache().get(key_for(generation[0]))
 
 
