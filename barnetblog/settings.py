@@ -374,6 +374,18 @@ PAGE_CACHE_ALIAS = "pages"
 # Off by default under DEBUG (make run): a template being edited must show at once.
 PAGE_CACHE_ENABLED = env_bool("BARNETBLOG_PAGE_CACHE", not DEBUG)
 PAGE_CACHE_DATA = env_bool("BARNETBLOG_DATA_CACHE", True)  # data shared by cold renders
+# What names this release in the page cache's keys (core.pagecache.release): set it to the
+# commit or version you deploy, or leave it empty for a hash of the files below.
+PAGE_CACHE_RELEASE = os.environ.get("BARNETBLOG_RELEASE", "")
+PAGE_CACHE_RELEASE_SOURCES = (
+    "barnetblog",
+    "core",
+    "posts",
+    "comments",
+    "wordpress",
+    "templates",
+    "static",
+)
 PAGE_CACHE_TIMEOUT = 600  # seconds an entry is kept at most (writes invalidate it sooner)
 PAGE_CACHE_MAX_AGE = 60  # what browsers and proxies may keep a public page for, in seconds
 PAGE_CACHE_STALE = 30  # …and serve while they fetch a fresh copy (stale-while-revalidate)

@@ -30,6 +30,7 @@ fresh page, marked private. So do previews, staff, POSTs and anything setting a 
 If the cache cannot be reached, pages are rendered from the database as if there were none.
 """
 
+import functools
 import gzip
 import hashlib
 import logging
@@ -38,6 +39,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 import brotli
 from django.conf import settings
@@ -65,6 +67,37 @@ def register_deadline(function):
 
 def page_cache():
     return caches[settings.PAGE_CACHE_ALIAS]
+
+
+@functools.cache
+def release():
+    """A name for the code that makes the pages, part of every entry's key (not of the
+    generations'): after a deploy, nothing made by the previous templates, code or static
+    files' names is served, while app servers old and new still share their invalidations.
+
+    `BARNETBLOG_RELEASE` when the deployment sets it (PAGE_CACHE_RELEASE); otherwise a hash
+    of the project's Python files, templates and static files (and the collected manifest,
+    if any) and of the versions of the libraries that render pages: the same on every
+    server with the same files, computed once per process (a few milliseconds)."""
+    if settings.PAGE_CACHE_RELEASE:
+        return str(settings.PAGE_CACHE_RELEASE)
+    import django
+    import django_comments
+    import django_comments_xtd
+
+    digest = hashlib.sha256()
+    for module in (django, django_comments, django_comments_xtd):
+        digest.update(f"{module.__name__}={getattr(module, '__version__', '')}\n".encode())
+    base = Path(settings.BASE_DIR)
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    files = [manifest] if manifest.exists() else []
+    for top in settings.PAGE_CACHE_RELEASE_SOURCES:
+        for path in sorted((base / top).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".html", ".txt", ".css", ".js", ".svg"):
+                files.append(path)
+    for path in files:
+        digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def invalidate(**kwargs):
@@ -216,7 +249,7 @@ def cached(name, build, scope="pages"):
         return build()
 
     def key_for(token):
-        return f"data:{scope}:{token}:{name}"
+        return f"data:{scope}:{token}:{release()}:{name}"
 
     generation_key = SCOPES[scope]
     seen = _request_generations()
@@ -410,9 +443,10 @@ def accepted_encoding(request):
 
 
 def entry_key(token, request, encoding):
-    """HEAD and GET share entries; http and https do not (pages may name their scheme)."""
+    """HEAD and GET share entries; http and https do not (pages may name their scheme); no
+    release shares another's."""
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:40]
-    return f"page:{token}:{request.scheme}:{path}:{encoding}"
+    return f"page:{token}:{release()}:{request.scheme}:{path}:{encoding}"
 
 
 def mark_private(response):

@@ -596,3 +596,89 @@ def test_each_reader_gets_kept_data_of_their_own_to_change(db):
     finally:
         pagecache._request.generations = None
     assert again == ["as built"]
+
+
+# --- Kept parts of pages ({% kept %}): HTML made once for a content generation ------------
+
+
+@pytest.mark.usefixtures("data_cache_only")
+def test_a_post_page_made_afresh_reuses_its_article_until_the_post_changes(post, committed):
+    """The article and its head are kept (as HTML, with the data they are made from) for the
+    content generation: a change that bypasses the models' signals (as no edit in the admin
+    does) is not seen; one made through them is, in the article, the head and the JSON-LD."""
+    url = post.get_absolute_url()
+    first = get(url).content
+    Post.objects.filter(pk=post.pk).update(title="Not through the signals")
+    again = get(url).content
+    assert b"Not through the signals" not in again
+    assert unsigned(again) == unsigned(first)
+    with committed():
+        post.refresh_from_db()
+        post.title = "Library hours, extended"
+        post.save()
+    page = get(url).content.decode()
+    assert '<h1 id="post-title">Library hours, extended</h1>' in page
+    assert '<meta property="og:title" content="Library hours, extended">' in page
+    assert '"headline": "Library hours, extended"' in page
+
+
+@pytest.mark.usefixtures("data_cache_only")
+def test_a_preview_is_made_afresh_even_while_the_article_is_kept(post, admin_client):
+    get(post.get_absolute_url())
+    Post.objects.filter(pk=post.pk).update(title="Edited, not yet saved through the admin")
+    preview = admin_client.get(reverse("posts:preview", args=[post.pk]))
+    assert "Edited, not yet saved through the admin" in text(preview)
+    assert "Edited, not yet saved through the admin" not in text(get(post.get_absolute_url()))
+
+
+@pytest.mark.usefixtures("data_cache_only")
+def test_the_kept_header_marks_the_current_page_of_the_navigation(post, committed):
+    with committed():
+        FlatPage.objects.get_or_create(url="/about/", defaults={"title": "About", "content": "x"})
+    urls = ("/", "/about/", post.get_absolute_url())
+    for _ in range(2):  # made, then kept
+        pages = {url: get(url).content.decode() for url in urls}
+        current = {
+            url: re.findall(r'<a href="([^"]+)" aria-current="page">', html.split("</header>")[0])
+            for url, html in pages.items()
+        }
+        assert current == {"/": ["/"], "/about/": ["/about/"], post.get_absolute_url(): []}
+
+
+@pytest.mark.usefixtures("data_cache_only")
+def test_a_search_box_shows_that_search_only(post):
+    assert 'value="library"' in get("/search/?q=library").content.decode()
+    assert 'value="library"' not in get("/").content.decode()
+    assert 'value="other"' in get("/search/?q=other").content.decode()
+
+
+def test_a_new_release_never_serves_what_the_last_one_made(post, settings):
+    """Entries are named by the release (templates, code and static files): after a deploy
+    the first request makes the page afresh, while invalidations stay shared."""
+    url = post.get_absolute_url()
+    get(url)
+    assert cache_state(get(url)) == "hit"
+    settings.PAGE_CACHE_RELEASE = "next-release"
+    pagecache.release.cache_clear()
+    try:
+        assert cache_state(get(url)) == "miss"
+        assert cache_state(get(url)) == "hit"
+    finally:
+        settings.PAGE_CACHE_RELEASE = ""
+        pagecache.release.cache_clear()
+
+
+def test_the_release_is_named_by_the_files_that_make_pages(settings, tmp_path):
+    settings.PAGE_CACHE_RELEASE = ""
+    settings.BASE_DIR = tmp_path
+    settings.STATIC_ROOT = tmp_path / "collected"
+    settings.PAGE_CACHE_RELEASE_SOURCES = ("templates",)
+    (tmp_path / "templates").mkdir()
+    template = tmp_path / "templates" / "base.html"
+    names = []
+    for body in ("<p>one</p>", "<p>one</p>", "<p>two</p>"):
+        template.write_text(body)
+        pagecache.release.cache_clear()
+        names.append(pagecache.release())
+    pagecache.release.cache_clear()
+    assert names[0] == names[1] != names[2]
