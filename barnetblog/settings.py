@@ -365,7 +365,7 @@ else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "pages": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "core.cache.FileBasedCache",
             "LOCATION": str(PAGE_CACHE_DIR),
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         },

@@ -1,11 +1,21 @@
-"""Django's Redis cache, reusing one redis-py client per connection pool.
+"""Django's cache backends, made cheaper where the page cache uses them.
 
+`RedisCache`: Django's Redis cache, reusing one redis-py client per connection pool.
 Django's backend makes a new `redis.Redis` for every cache call, and redis-py 8 builds its
 table of about 170 response callbacks each time one is made: a third of a millisecond per
 call, on a page cache hit whose whole cost is about a millisecond. A client is safe to share
 between threads (it takes a connection from the pool for each command), so one per pool does.
+
+`FileBasedCache`: Django's cache in a folder (the embedded default's page cache), which lists
+the whole folder before every write to see whether it is full (`_cull`). With a few
+thousand entries that is a millisecond or more a write, and the first page after a change
+writes several entries: this one looks once every `CULL_EVERY` writes of a process, so the
+folder holds at most about MAX_ENTRIES plus that many entries per process.
 """
 
+import itertools
+
+from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
@@ -28,3 +38,15 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+
+class FileBasedCache(DjangoFileBasedCache):
+    CULL_EVERY = 50
+
+    def __init__(self, dir, params):
+        super().__init__(dir, params)
+        self._writes = itertools.count(1)  # next() on it is atomic under the GIL
+
+    def _cull(self):
+        if next(self._writes) % self.CULL_EVERY == 0:
+            super()._cull()
