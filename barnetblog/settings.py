@@ -137,12 +137,18 @@ DATABASES = {
 # page's queries take milliseconds; 0 turns the limit off, e.g. for a long one-off migration).
 DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "3"))
 DATABASE_STATEMENT_TIMEOUT = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT", "5"))
+# The SQL of a post's page runs as prepared statements on PostgreSQL (core/sql.py), planned
+# once per connection: off behind a pooler that does not keep sessions (PgBouncer in
+# transaction mode). They are the only prepared statements (psycopg2 prepares none), and
+# their lookups are by key, which a generic plan serves as well as a plan made for the values.
+DATABASE_PREPARED_STATEMENTS = env_bool("DJANGO_DB_PREPARED_STATEMENTS", True)
 # What the 503 page (and /readyz) tells clients to wait before retrying, in seconds.
 DATABASE_UNAVAILABLE_RETRY_AFTER = 10
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         connect_timeout=DATABASE_CONNECT_TIMEOUT,
-        options=f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}",
+        options=f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
+        + (" -c plan_cache_mode=force_generic_plan" if DATABASE_PREPARED_STATEMENTS else ""),
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

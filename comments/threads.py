@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_comments_xtd.models import XtdComment
 
+from core.sql import execute
 from posts.models import Post
 
 from .models import Comment, HouseRule, PostLike
@@ -122,16 +123,16 @@ def discussion(post, page_number=1, own_ids=()):
     where, params = sql.visible(own_ids)
     post_params = [sql.content_type_id(), str(post.pk), settings.SITE_ID]
     with connection.cursor() as cursor:
-        cursor.execute(sql.counts.format(visible=where), [*params, post.pk, *post_params])
+        execute(cursor, sql.counts.format(visible=where), [*params, post.pk, *post_params])
         threads, public, likes = cursor.fetchone()
         per_page = settings.COMMENTS_PER_PAGE
         num_pages = max(1, -(-threads // per_page))
         number = _page_number(page_number, num_pages)
         if num_pages == 1:
-            cursor.execute(sql.whole_thread.format(visible=where), [*post_params, *params])
+            execute(cursor, sql.whole_thread.format(visible=where), [*post_params, *params])
         else:
             page = [*post_params, *params, per_page, (number - 1) * per_page]
-            cursor.execute(sql.page_of_threads.format(visible=where), [*page, *params])
+            execute(cursor, sql.page_of_threads.format(visible=where), [*page, *params])
         rows = cursor.fetchall()
     tops = _tree((ThreadComment(row) for row in rows), set(own_ids))
     return Discussion(number, num_pages, tops, public, likes)
@@ -246,7 +247,7 @@ def response_counts(pks):
     sql = _Sql.get()
     params = [sql.content_type_id(), *(str(pk) for pk in pks), settings.SITE_ID]
     with connection.cursor() as cursor:
-        cursor.execute(sql.responses.format(pks=", ".join(["%s"] * len(pks))), params)
+        execute(cursor, sql.responses.format(pks=", ".join(["%s"] * len(pks))), params)
         return {int(object_pk): n for object_pk, n in cursor.fetchall()}
 
 
