@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from core import pagecache
 from core.site import site_url
 
-from . import search
+from . import pagedata, search
 from .converters import period_or_404
 from .forms import SearchForm
 from .models import Author, Category, Correction, ElectionPeriod, Post, SiteSettings, Tag
@@ -111,18 +111,12 @@ def detail(request, year, month, day, slug):
 
 def _find(first, last, slug):
     """(post, previous post, next post, imprint) published between the dates with that slug,
-    or None."""
-    post = (
-        Post.objects.published()
-        .between_local_dates(first, last)
-        .select_related("author", "image")
-        .prefetch_related("categories", "tags", "attachments")
-        .filter(slug=slug)
-        .first()
-    )
-    if post is None:
+    or None (posts/pagedata.py: three queries)."""
+    found = pagedata.find(first, last, slug)
+    if found is None:
         return None
-    return post, post.get_previous_published(), post.get_next_published(), _extras(post)
+    post, previous_post, next_post = found
+    return post, previous_post, next_post, _extras(post)
 
 
 def _extras(post):

@@ -1,0 +1,201 @@
+"""A published post with everything its page shows, in three queries of SQL written once per
+process: the post with its author and picture; its categories, tags and documents together;
+its previous and next posts together.
+
+The ORM's version (select_related, three prefetches and two `.first()`s: six queries) spent
+longer building its queries than the database spent answering them, on every first render
+after a change. The SQL is made from the models' own tables and columns, quoted by the
+database backend, and every value is a parameter; each column's value goes through the
+converters the ORM itself would apply (`Reader`), so the instances are the ORM's own: what
+the templates read of them does not change (`tests/test_post_page_data.py` compares them).
+"""
+
+from django.db import connection
+from django.utils import timezone
+
+from core.sql import execute
+
+from .models import Attachment, Author, Category, Image, Post, Tag, _local_midnight
+
+
+class Reader:
+    """Model instances of `model` from raw rows holding `fields`' columns, in that order,
+    converted as the ORM converts them (SQLite's booleans, dates and UUIDs, JSON)."""
+
+    def __init__(self, model, names, alias):
+        self.model = model
+        self.fields = [model._meta.get_field(name) for name in names]
+        self.attnames = [field.attname for field in self.fields]
+        self.in_model_order = [
+            field.attname for field in model._meta.concrete_fields if field.attname in self.attnames
+        ]
+        self.converters = []
+        for field in self.fields:
+            column = field.get_col(alias)
+            found = [
+                *connection.ops.get_db_converters(column),
+                *field.get_db_converters(connection),
+            ]
+            self.converters.append((found, column))
+        qn = connection.ops.quote_name
+        self.columns = [f"{alias}.{qn(field.column)}" for field in self.fields]
+
+    def make(self, values):
+        converted = {}
+        for attname, value, (converters, column) in zip(
+            self.attnames, values, self.converters, strict=True
+        ):
+            for converter in converters:
+                value = converter(value, column, connection)
+            converted[attname] = value
+        # from_db() takes the values in the order of the model's fields.
+        return self.model.from_db(
+            connection.alias, self.attnames, [converted[name] for name in self.in_model_order]
+        )
+
+
+def _concrete(model, leave_out=()):
+    return [f.name for f in model._meta.concrete_fields if f.name not in leave_out]
+
+
+class _Sql:
+    _built = None
+
+    @classmethod
+    def get(cls):
+        if cls._built is None or cls._built.vendor != connection.vendor:
+            cls._built = cls()
+        return cls._built
+
+    def __init__(self):
+        self.vendor = connection.vendor
+        qn = connection.ops.quote_name
+        post, author, image = Post._meta, Author._meta, Image._meta
+        # The search document is for search only: no page shows it.
+        self.post = Reader(Post, _concrete(Post, leave_out=("search_vector",)), "p")
+        self.author = Reader(Author, _concrete(Author), "a")
+        self.image = Reader(Image, _concrete(Image), "i")
+
+        def col(name):
+            return f"p.{qn(post.get_field(name).column)}"
+
+        published = f"{col('status')} = %s AND {col('published_at')} <= %s"
+        # Every name is a table or column of our models, quoted by the backend; every value
+        # is a parameter.
+        self.find = (
+            f"SELECT {', '.join([*self.post.columns, *self.author.columns, *self.image.columns])}"  # noqa: S608
+            f" FROM {qn(post.db_table)} p"
+            f" JOIN {qn(author.db_table)} a ON a.{qn(author.pk.column)} = {col('author')}"
+            f" LEFT JOIN {qn(image.db_table)} i ON i.{qn(image.pk.column)} = {col('image')}"
+            f" WHERE {published} AND {col('published_at')} >= %s AND {col('published_at')} < %s"
+            f" AND {col('slug')} = %s ORDER BY {col('published_at')} DESC, {col('id')} DESC"
+            " LIMIT 1"
+        )
+
+        category, tag, attachment = Category._meta, Tag._meta, Attachment._meta
+        self.category = Reader(Category, _concrete(Category), "c")
+        self.tag = Reader(Tag, _concrete(Tag), "t")
+        # The documents' columns in the order that lines their types up with the terms'
+        # (PostgreSQL matches a UNION's columns by type): id, three texts, then numbers.
+        self.attachment = Reader(
+            Attachment, ["id", "title", "file", "kind", "post", "size", "position"], "d"
+        )
+
+        def through(field_name):
+            field = post.get_field(field_name)
+            table = field.remote_field.through._meta
+            return (
+                qn(table.db_table),
+                qn(field.m2m_column_name()),
+                qn(field.m2m_reverse_name()),
+            )
+
+        # One row per term or document: its kind (0, 1, 2), then its columns, padded with
+        # NULLs to the widest (the documents'), then the keys they are ordered by (by name
+        # for terms, by position then id for documents, as the models order them).
+        width = len(self.attachment.columns)
+        # Typed NULLs: PostgreSQL resolves a UNION's column types two branches at a time, and
+        # would take two untyped NULLs for text.
+        nulls = [f"CAST(NULL AS {field.db_type(connection)})" for field in self.attachment.fields]
+
+        def padded(columns):
+            return ", ".join([*columns, *nulls[len(columns) :]])
+
+        categories, post_column, category_column = through("categories")
+        tags, tag_post_column, tag_column = through("tags")
+        name_c = f"c.{qn(category.get_field('name').column)}"
+        name_t = f"t.{qn(tag.get_field('name').column)}"
+        position = f"d.{qn(attachment.get_field('position').column)}"
+        self.around = (
+            f"SELECT 0, {padded(self.category.columns)}, 0, {name_c}"  # noqa: S608
+            f" FROM {qn(category.db_table)} c JOIN {categories} pc"
+            f" ON pc.{category_column} = c.{qn(category.pk.column)} WHERE pc.{post_column} = %s"
+            f" UNION ALL SELECT 1, {padded(self.tag.columns)}, 0, {name_t}"
+            f" FROM {qn(tag.db_table)} t JOIN {tags} pt"
+            f" ON pt.{tag_column} = t.{qn(tag.pk.column)} WHERE pt.{tag_post_column} = %s"
+            f" UNION ALL SELECT 2, {padded(self.attachment.columns)}, {position}, ''"
+            f" FROM {qn(attachment.db_table)} d"
+            f" WHERE d.{qn(attachment.get_field('post').column)} = %s"
+            f" ORDER BY 1, {width + 2}, {width + 3}, 2"
+        )
+
+        # The neighbours, as `Post.get_previous_published()` and `get_next_published()`.
+        self.neighbour = Reader(Post, ["id", "title", "slug", "published_at"], "p")
+        columns = ", ".join(self.neighbour.columns)
+        at, pk = col("published_at"), col("id")
+        self.neighbours = (
+            f"SELECT * FROM (SELECT 0, {columns} FROM {qn(post.db_table)} p"  # noqa: S608
+            f" WHERE {published} AND ({at} < %s OR ({at} = %s AND {pk} < %s))"
+            f" ORDER BY {at} DESC, {pk} DESC LIMIT 1) previous_post"
+            f" UNION ALL SELECT * FROM (SELECT 1, {columns} FROM {qn(post.db_table)} p"
+            f" WHERE {published} AND ({at} > %s OR ({at} = %s AND {pk} > %s))"
+            f" ORDER BY {at}, {pk} LIMIT 1) next_post"
+        )
+
+
+def find(first, last, slug):
+    """(post, previous post, next post) for the published post with `slug` published from the
+    local date `first` up to `last`, with its author, picture, categories, tags and documents
+    (as `prefetch_related` would leave them); None when there is no such post."""
+    sql = _Sql.get()
+    moment = connection.ops.adapt_datetimefield_value  # as the ORM passes a date and time
+    published = [Post.Status.PUBLISHED.value, moment(timezone.now())]
+    with connection.cursor() as cursor:
+        params = [*published, moment(_local_midnight(first)), moment(_local_midnight(last)), slug]
+        execute(cursor, sql.find, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        n_post, n_author = len(sql.post.columns), len(sql.author.columns)
+        post = sql.post.make(row[:n_post])
+        post.author = sql.author.make(row[n_post : n_post + n_author])
+        image_values = row[n_post + n_author :]
+        post.image = sql.image.make(image_values) if image_values[0] is not None else None
+
+        execute(cursor, sql.around, [post.pk, post.pk, post.pk])
+        found = {0: [], 1: [], 2: []}
+        readers = {0: sql.category, 1: sql.tag, 2: sql.attachment}
+        for kind, *values in cursor.fetchall():
+            reader = readers[kind]
+            found[kind].append(reader.make(values[: len(reader.columns)]))
+        for attachment in found[2]:
+            attachment.post = post
+
+        at, pk = moment(post.published_at), post.pk
+        execute(cursor, sql.neighbours, [*published, at, at, pk, *published, at, at, pk])
+        neighbours = {kind: sql.neighbour.make(values) for kind, *values in cursor.fetchall()}
+    _prefetched(post, "categories", found[0])
+    _prefetched(post, "tags", found[1])
+    _prefetched(post, "attachments", found[2])
+    return post, neighbours.get(0), neighbours.get(1)
+
+
+def _prefetched(instance, name, objects):
+    """Leave `objects` where `prefetch_related(name)` leaves what it fetched: `instance.<name>
+    .all()` then answers from them, without a query."""
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[name] = queryset

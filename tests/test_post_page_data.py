@@ -1,0 +1,143 @@
+"""The post page's data in SQL written once (posts/pagedata.py) is the ORM's own: the same
+instances, values and order as select_related, prefetch_related and the neighbour queries
+give, on SQLite and PostgreSQL, in three queries; and the page it makes reads nothing more.
+"""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from posts import pagedata
+from posts.models import Attachment, Post
+from tests.factories import (
+    AuthorFactory,
+    CategoryFactory,
+    ImageFactory,
+    PostFactory,
+    TagFactory,
+    text,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+def values(instance, leave_out=("search_vector",)):
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in type(instance)._meta.concrete_fields
+        if f.name not in leave_out
+    }
+
+
+@pytest.fixture
+def world():
+    author = AuthorFactory(display_name="Cllr Jo Bloggs")
+    at = NOW - datetime.timedelta(days=2)
+    before = PostFactory(author=author, published_at=at - datetime.timedelta(hours=1))
+    # Same moment as the post: neighbours by id then, as the model's methods order them.
+    twin = PostFactory(author=author, published_at=at)
+    post = PostFactory(
+        author=author,
+        published_at=at,
+        title="Library opening hours",
+        image=ImageFactory(),
+        image_alt="The library",
+        election_material=True,
+        categories=[CategoryFactory(name="Zebra crossings"), CategoryFactory(name="Arts")],
+        tags=[TagFactory(name="roads"), TagFactory(name="Budget")],
+    )
+    for title, position in (("Minutes", 2), ("Report", 1), ("Agenda", 1)):
+        Attachment.objects.create(
+            post=post,
+            title=title,
+            file=SimpleUploadedFile(f"{title}.pdf", b"%PDF-1.4 " + title.encode()),
+            position=position,
+        )
+    after = PostFactory(author=author, published_at=at + datetime.timedelta(hours=1))
+    PostFactory(author=author, draft=True)  # neither a neighbour nor found
+    PostFactory(author=author, scheduled=True)
+    return {"post": post, "before": before, "twin": twin, "after": after}
+
+
+def orm(post):
+    found = (
+        Post.objects.published()
+        .select_related("author", "image")
+        .prefetch_related("categories", "tags", "attachments")
+        .get(pk=post.pk)
+    )
+    return found, found.get_previous_published(), found.get_next_published()
+
+
+def test_the_post_and_all_around_it_are_as_the_orm_makes_them(world):
+    post = world["post"]
+    day = post.local_date
+    with CaptureQueriesContext(connection) as queries:
+        found, previous_post, next_post = pagedata.find(
+            day, day + datetime.timedelta(days=1), post.slug
+        )
+        categories, tags = list(found.categories.all()), list(found.tags.all())
+        attachments = list(found.attachments.all())
+        author, image = found.author, found.image
+    assert len(queries) == 3
+    expected, expected_previous, expected_next = orm(post)
+    assert values(found) == values(expected)
+    assert values(author) == values(expected.author)
+    assert values(image) == values(expected.image)
+    assert image.renditions and image.renditions == expected.image.renditions
+    assert [values(c) for c in categories] == [values(c) for c in expected.categories.all()]
+    assert [c.name for c in categories] == ["Arts", "Zebra crossings"]
+    assert [values(t) for t in tags] == [values(t) for t in expected.tags.all()]
+    assert [values(a) for a in attachments] == [values(a) for a in expected.attachments.all()]
+    assert [a.title for a in attachments] == ["Report", "Agenda", "Minutes"]
+    assert found.published_at == post.published_at and timezone.is_aware(found.published_at)
+    assert found.election_material is True and found.comments_enabled is True
+    assert values(previous_post, leave_out=()) == values(expected_previous, leave_out=())
+    assert previous_post.pk == world["twin"].pk
+    assert next_post.pk == expected_next.pk == world["after"].pk
+    assert found._state.adding is False and found._state.db == "default"
+
+
+def test_a_post_with_nothing_around_it_has_empty_lists_and_no_neighbours(db):
+    post = PostFactory(published_at=NOW - datetime.timedelta(days=1))
+    day = post.local_date
+    found, previous_post, next_post = pagedata.find(
+        day, day + datetime.timedelta(days=1), post.slug
+    )
+    assert found.image is None
+    assert list(found.categories.all()) == [] == list(found.attachments.all())
+    assert previous_post is None and next_post is None
+
+
+@pytest.mark.parametrize("which", ["draft", "scheduled", "other day", "other slug"])
+def test_only_a_published_post_of_that_day_and_slug_is_found(db, which):
+    post = PostFactory(published_at=NOW - datetime.timedelta(days=1))
+    day, slug = post.local_date, post.slug
+    if which == "draft":
+        Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT)
+    elif which == "scheduled":
+        Post.objects.filter(pk=post.pk).update(published_at=NOW + datetime.timedelta(days=1))
+    elif which == "other day":
+        day -= datetime.timedelta(days=1)
+    else:
+        slug += "-2"
+    assert pagedata.find(day, day + datetime.timedelta(days=1), slug) is None
+
+
+def test_the_page_shows_what_was_found_and_asks_nothing_more_of_it(world, client):
+    post = world["post"]
+    page = client.get(post.get_absolute_url())
+    assert page.status_code == 200
+    shown = text(page)
+    for words in ("Library opening hours", "Arts", "Zebra crossings", "roads", "Budget"):
+        assert words in shown
+    html = page.content.decode()
+    assert html.index("Report") < html.index("Agenda") < html.index("Minutes")
+    assert 'rel="prev"' in html and 'rel="next"' in html
+    assert post.image.default_url in html
