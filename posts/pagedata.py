@@ -1,6 +1,6 @@
 """A published post with everything its page shows, in three queries of SQL written once per
 process: the post with its author and picture; its categories, tags and documents together;
-its previous and next posts together.
+its previous and next posts together. And the sidebar's two lists (`sidebar()`), likewise.
 
 The ORM's version (select_related, three prefetches and two `.first()`s: six queries) spent
 longer building its queries than the database spent answering them, on every first render
@@ -9,6 +9,8 @@ database backend, and every value is a parameter; each column's value goes throu
 converters the ORM itself would apply (`Reader`), so the instances are the ORM's own: what
 the templates read of them does not change (`tests/test_post_page_data.py` compares them).
 """
+
+import datetime
 
 from django.db import connection
 from django.utils import timezone
@@ -139,6 +141,25 @@ class _Sql:
             f" ORDER BY 1, {width + 2}, {width + 3}, 2"
         )
 
+        # The sidebar: categories with published posts, by name, with their numbers of them
+        # (as `Category.objects.with_published_counts()`), and the months with posts, newest
+        # first, in local time (as `Post.objects.published().months()`).
+        self.category_counts = (
+            f"SELECT {', '.join(self.category.columns)}, COUNT(p.{qn(post.pk.column)})"  # noqa: S608
+            f" FROM {qn(category.db_table)} c JOIN {categories} pc"
+            f" ON pc.{category_column} = c.{qn(category.pk.column)}"
+            f" JOIN {qn(post.db_table)} p ON p.{qn(post.pk.column)} = pc.{post_column}"
+            f" WHERE {published} GROUP BY {', '.join(self.category.columns)}"
+            f" ORDER BY {name_c}, c.{qn(category.pk.column)}"
+        )
+        month, self.month_params = connection.ops.datetime_trunc_sql(
+            "month", col("published_at"), (), timezone.get_default_timezone_name()
+        )
+        self.months = (
+            f"SELECT {month}, COUNT(*) FROM {qn(post.db_table)} p"  # noqa: S608
+            f" WHERE {published} GROUP BY 1 ORDER BY 1 DESC"
+        )
+
         # The neighbours, as `Post.get_previous_published()` and `get_next_published()`.
         self.neighbour = Reader(Post, ["id", "title", "slug", "published_at"], "p")
         columns = ", ".join(self.neighbour.columns)
@@ -199,3 +220,37 @@ def _prefetched(instance, name, objects):
     if not hasattr(instance, "_prefetched_objects_cache"):
         instance._prefetched_objects_cache = {}
     instance._prefetched_objects_cache[name] = queryset
+
+
+def sidebar():
+    """{"categories": categories with published posts, each with `num_posts`, by name;
+    "months": [{"month": first moment of a month, local time, "num_posts": n}], newest
+    first}, as the sidebar shows them: two queries."""
+    sql = _Sql.get()
+    published = [
+        Post.Status.PUBLISHED.value,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    with connection.cursor() as cursor:
+        execute(cursor, sql.category_counts, published)
+        categories = []
+        for *values, count in cursor.fetchall():
+            category = sql.category.make(values)
+            category.num_posts = count
+            categories.append(category)
+        execute(cursor, sql.months, [*sql.month_params, *published])
+        months = [
+            {"month": _local_moment(month), "num_posts": count}
+            for month, count in cursor.fetchall()
+        ]
+    return {"categories": categories, "months": months}
+
+
+def _local_moment(value):
+    """A truncated date and time as the ORM's TruncMonth gives it: aware, in local time
+    (PostgreSQL answers a naive local time, SQLite text)."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return timezone.localtime(value)

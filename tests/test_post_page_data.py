@@ -141,3 +141,30 @@ def test_the_page_shows_what_was_found_and_asks_nothing_more_of_it(world, client
     assert html.index("Report") < html.index("Agenda") < html.index("Minutes")
     assert 'rel="prev"' in html and 'rel="next"' in html
     assert post.image.default_url in html
+
+
+def test_the_sidebar_lists_what_the_orm_counts_in_local_months(db):
+    """Categories with published posts (by name, with their numbers) and months in London
+    time: a post at 23:30 UTC on 30 June is July's, in British Summer Time."""
+    from posts.models import Category
+
+    roads, arts = CategoryFactory(name="Roads"), CategoryFactory(name="Arts")
+    CategoryFactory(name="Empty")
+    late_june_utc = datetime.datetime(2026, 6, 30, 23, 30, tzinfo=datetime.UTC)
+    PostFactory(published_at=late_june_utc, categories=[roads, arts])
+    PostFactory(published_at=late_june_utc - datetime.timedelta(days=40), categories=[roads])
+    PostFactory(draft=True, categories=[arts])
+    PostFactory(scheduled=True, categories=[arts])
+    with CaptureQueriesContext(connection) as queries:
+        found = pagedata.sidebar()
+    assert len(queries) == 2
+    expected = list(Category.objects.with_published_counts())
+    assert [(c.pk, c.name, c.num_posts) for c in found["categories"]] == [
+        (c.pk, c.name, c.num_posts) for c in expected
+    ]
+    assert [(c.name, c.num_posts) for c in found["categories"]] == [("Arts", 1), ("Roads", 2)]
+    assert found["months"] == list(Post.objects.published().months())
+    assert [(m["month"].year, m["month"].month, m["num_posts"]) for m in found["months"]] == [
+        (2026, 7, 1),
+        (2026, 5, 1),
+    ]

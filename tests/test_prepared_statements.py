@@ -41,8 +41,9 @@ def page_queries(client, post):
 def test_the_post_page_executes_statements_prepared_once_per_connection(client, post):
     first = page_queries(client, post)
     executed = {q.split("(")[0].removeprefix("EXECUTE ") for q in first if q.startswith("EXECUTE")}
-    # The post, what is around it, its neighbours, the discussion's counts and comments.
-    assert len(executed) == 5
+    # The post, what is around it, its neighbours, the sidebar's two lists, the discussion's
+    # counts and comments.
+    assert len(executed) == 7
     assert executed <= prepared_names()
     again = page_queries(client, post)
     assert not [q for q in first + again if q.startswith("PREPARE")]  # not the page's queries

@@ -31,10 +31,11 @@ EXPECTED = {
     # count, posts (with author and image), categories, tags, response counts, sidebar x2,
     # banner
     "home": 8,
-    # post, categories, tags, attachments, previous, next, sidebar x2, banner, and the
-    # discussion: the counts of threads, responses and likes, the page's comments,
-    # discussion settings (the discussion reuses the banner's period)
-    "detail": 12,
+    # the post with its author and picture, its terms and documents, its neighbours
+    # (posts/pagedata.py), sidebar x2, banner, and the discussion: the counts of threads,
+    # responses and likes, the page's comments, discussion settings (the discussion reuses
+    # the banner's period)
+    "detail": 9,
     "archive-year": 8,  # as home
     "archive-month": 8,
     "archive-day": 8,

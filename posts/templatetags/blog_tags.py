@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core import pagecache, sanitiser
-from posts.models import Category, Post
+from posts import pagedata
 
 register = template.Library()
 
@@ -23,11 +23,7 @@ def sidebar():
 
 
 def _render_sidebar():
-    context = {
-        "categories": list(Category.objects.with_published_counts()),
-        "months": list(Post.objects.published().months()),
-    }
-    return render_to_string("includes/sidebar.html", context)
+    return render_to_string("includes/sidebar.html", pagedata.sidebar())
 
 
 @register.simple_tag(takes_context=True)
