@@ -26,7 +26,7 @@ from django.utils import timezone
 from comments import services
 from comments.models import Comment, HouseRule, ModerationSettings, PostLike
 from comments.views import OWN_COMMENTS_COOKIE, REMEMBER_COOKIE, VISITOR_COOKIE
-from core import pagecache
+from core import pagecache, sql
 from posts.models import Post
 from tests.factories import (
     CategoryFactory,
@@ -431,8 +431,13 @@ def test_with_the_page_cache_off_shared_fragments_follow_every_change(
 
 
 def tables_read(queries):
-    """The tables named after FROM or JOIN in the captured queries."""
-    return set(re.findall(r'(?:FROM|JOIN) "(\w+)"', " ".join(q["sql"] for q in queries)))
+    """The tables named after FROM or JOIN in the captured queries (a prepared statement's
+    EXECUTE read as the SQL it runs, core/sql.py)."""
+    prepared = {name: text for text, (name, _) in sql._names.items()}
+    texts = [
+        prepared.get(q["sql"].removeprefix("EXECUTE ").split("(")[0], q["sql"]) for q in queries
+    ]
+    return set(re.findall(r'(?:FROM|JOIN) "(\w+)"', " ".join(texts)))
 
 
 @pytest.mark.usefixtures("data_cache_only")
