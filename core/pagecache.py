@@ -173,10 +173,18 @@ def _read_generation_and_value(key_for, generation_key):
     guess = _last_seen.get(generation_key)
     if guess is not None:
         key = key_for(guess)
-        found = page_cache().get_many([generation_key, key])
-        generation = found.get(generation_key)
-        if generation is not None and generation[0] == guess and _still_valid(generation):
-            return generation, found.get(key)
+        copy = _copies.get(key)
+        if copy is not None:
+            # The process holds the value already: the generation alone says whether it is
+            # still current (a long discussion is not fetched and unpickled again).
+            generation = page_cache().get(generation_key)
+            if generation is not None and generation[0] == guess and _still_valid(generation):
+                return generation, copy
+        else:
+            found = page_cache().get_many([generation_key, key])
+            generation = found.get(generation_key)
+            if generation is not None and generation[0] == guess and _still_valid(generation):
+                return generation, found.get(key)
     generation = current_generation(generation_key)
     if generation is None:
         return None, None
@@ -221,6 +229,10 @@ class _LocalCopies:
         return pickle.loads(data)  # noqa: S301 - our own pickles, made in this process
 
     def put(self, key, value):
+        with self.lock:
+            if key in self.entries:  # what a key names never changes
+                self.entries.move_to_end(key)
+                return
         data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
         with self.lock:
             self.entries[key] = data
