@@ -1,6 +1,6 @@
 """A published post with everything its page shows, in three queries of SQL written once per
 process: the post with its author and picture; its categories, tags and documents together;
-its previous and next posts together. And the sidebar's two lists (`sidebar()`), likewise.
+its previous and next posts together. And the sidebar's two lists in one (`sidebar()`).
 
 The ORM's version (select_related, three prefetches and two `.first()`s: six queries) spent
 longer building its queries than the database spent answering them, on every first render
@@ -141,23 +141,25 @@ class _Sql:
             f" ORDER BY 1, {width + 2}, {width + 3}, 2"
         )
 
-        # The sidebar: categories with published posts, by name, with their numbers of them
-        # (as `Category.objects.with_published_counts()`), and the months with posts, newest
-        # first, in local time (as `Post.objects.published().months()`).
-        self.category_counts = (
-            f"SELECT {', '.join(self.category.columns)}, COUNT(p.{qn(post.pk.column)})"  # noqa: S608
-            f" FROM {qn(category.db_table)} c JOIN {categories} pc"
-            f" ON pc.{category_column} = c.{qn(category.pk.column)}"
-            f" JOIN {qn(post.db_table)} p ON p.{qn(post.pk.column)} = pc.{post_column}"
-            f" WHERE {published} GROUP BY {', '.join(self.category.columns)}"
-            f" ORDER BY {name_c}, c.{qn(category.pk.column)}"
-        )
+        # The sidebar, in one query: categories with published posts (kind 0), by name, with
+        # their numbers of them (as `Category.objects.with_published_counts()`), then the
+        # months with posts (kind 1), newest first, in local time (as
+        # `Post.objects.published().months()`). Two branches: each branch's untyped NULLs
+        # take the other's types.
         month, self.month_params = connection.ops.datetime_trunc_sql(
             "month", col("published_at"), (), timezone.get_default_timezone_name()
         )
-        self.months = (
-            f"SELECT {month}, COUNT(*) FROM {qn(post.db_table)} p"  # noqa: S608
-            f" WHERE {published} GROUP BY 1 ORDER BY 1 DESC"
+        terms = ", ".join(self.category.columns)
+        no_term = ", ".join(["NULL"] * len(self.category.columns))
+        self.sidebar = (
+            f"SELECT 0, {terms}, NULL, COUNT(p.{qn(post.pk.column)})"  # noqa: S608
+            f" FROM {qn(category.db_table)} c JOIN {categories} pc"
+            f" ON pc.{category_column} = c.{qn(category.pk.column)}"
+            f" JOIN {qn(post.db_table)} p ON p.{qn(post.pk.column)} = pc.{post_column}"
+            f" WHERE {published} GROUP BY {terms}"
+            f" UNION ALL SELECT 1, {no_term}, {month}, COUNT(*) FROM {qn(post.db_table)} p"
+            f" WHERE {published} GROUP BY {len(self.category.columns) + 2}"
+            f" ORDER BY 1, 3, {len(self.category.columns) + 2} DESC, 2"
         )
 
         # The neighbours, as `Post.get_previous_published()` and `get_next_published()`.
@@ -225,24 +227,22 @@ def _prefetched(instance, name, objects):
 def sidebar():
     """{"categories": categories with published posts, each with `num_posts`, by name;
     "months": [{"month": first moment of a month, local time, "num_posts": n}], newest
-    first}, as the sidebar shows them: two queries."""
+    first}, as the sidebar shows them: one query."""
     sql = _Sql.get()
     published = [
         Post.Status.PUBLISHED.value,
         connection.ops.adapt_datetimefield_value(timezone.now()),
     ]
+    categories, months = [], []
     with connection.cursor() as cursor:
-        execute(cursor, sql.category_counts, published)
-        categories = []
-        for *values, count in cursor.fetchall():
-            category = sql.category.make(values)
-            category.num_posts = count
-            categories.append(category)
-        execute(cursor, sql.months, [*sql.month_params, *published])
-        months = [
-            {"month": _local_moment(month), "num_posts": count}
-            for month, count in cursor.fetchall()
-        ]
+        execute(cursor, sql.sidebar, [*published, *sql.month_params, *published])
+        for kind, *values, month, count in cursor.fetchall():
+            if kind == 0:
+                category = sql.category.make(values)
+                category.num_posts = count
+                categories.append(category)
+            else:
+                months.append({"month": _local_moment(month), "num_posts": count})
     return {"categories": categories, "months": months}
 
 

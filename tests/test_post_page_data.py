@@ -157,7 +157,7 @@ def test_the_sidebar_lists_what_the_orm_counts_in_local_months(db):
     PostFactory(scheduled=True, categories=[arts])
     with CaptureQueriesContext(connection) as queries:
         found = pagedata.sidebar()
-    assert len(queries) == 2
+    assert len(queries) == 1
     expected = list(Category.objects.with_published_counts())
     assert [(c.pk, c.name, c.num_posts) for c in found["categories"]] == [
         (c.pk, c.name, c.num_posts) for c in expected

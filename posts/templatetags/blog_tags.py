@@ -16,7 +16,7 @@ register = template.Library()
 
 @register.simple_tag
 def sidebar():
-    """Categories with published posts, and monthly archive links: two queries and a render
+    """Categories with published posts, and monthly archive links: one query and a render
     when the page cache's data for this generation does not hold the sidebar yet, none when
     it does (it is the same on every page, for every reader)."""
     return pagecache.cached("sidebar", _render_sidebar, scope="content")
