@@ -195,6 +195,22 @@ class PostQuerySet(models.QuerySet):
         """What the public may see: published, and not scheduled for later."""
         return self.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    @staticmethod
+    def published_sql(alias):
+        """The rule of `published()` for SQL written by hand (posts/pagedata.py), about the
+        posts table under `alias`: (condition with two placeholders, a function giving
+        their values now, as the ORM would pass them)."""
+        from django.db import connection
+
+        qn = connection.ops.quote_name
+        status, at = (qn(Post._meta.get_field(name).column) for name in ("status", "published_at"))
+
+        def params():
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            return [Post.Status.PUBLISHED.value, now]
+
+        return f"{alias}.{status} = %s AND {alias}.{at} <= %s", params
+
     def editable_by(self, user):
         """The posts `user` may edit, publish, preview and delete: their own (as the author
         whose account they are), or every post for a superuser. There is no editor role yet:

@@ -81,7 +81,8 @@ class _Sql:
         def col(name):
             return f"p.{qn(post.get_field(name).column)}"
 
-        published = f"{col('status')} = %s AND {col('published_at')} <= %s"
+        # What the public may see, by the rule of `Post.objects.published()`.
+        published, self.published_params = Post.objects.published_sql("p")
         # Every name is a table or column of our models, quoted by the backend; every value
         # is a parameter.
         self.find = (
@@ -182,7 +183,7 @@ def find(first, last, slug):
     (as `prefetch_related` would leave them); None when there is no such post."""
     sql = _Sql.get()
     moment = connection.ops.adapt_datetimefield_value  # as the ORM passes a date and time
-    published = [Post.Status.PUBLISHED.value, moment(timezone.now())]
+    published = sql.published_params()
     with connection.cursor() as cursor:
         params = [*published, moment(_local_midnight(first)), moment(_local_midnight(last)), slug]
         execute(cursor, sql.find, params)
@@ -229,10 +230,7 @@ def sidebar():
     "months": [{"month": first moment of a month, local time, "num_posts": n}], newest
     first}, as the sidebar shows them: one query."""
     sql = _Sql.get()
-    published = [
-        Post.Status.PUBLISHED.value,
-        connection.ops.adapt_datetimefield_value(timezone.now()),
-    ]
+    published = sql.published_params()
     categories, months = [], []
     with connection.cursor() as cursor:
         execute(cursor, sql.sidebar, [*published, *sql.month_params, *published])

@@ -168,3 +168,16 @@ def test_the_sidebar_lists_what_the_orm_counts_in_local_months(db):
         (2026, 7, 1),
         (2026, 5, 1),
     ]
+
+
+def test_hand_written_sql_sees_what_published_sees(db):
+    """`published_sql()` is `published()`'s rule: the same posts, whatever their state."""
+    PostFactory(), PostFactory(draft=True), PostFactory(scheduled=True)
+    PostFactory(published_at=NOW - datetime.timedelta(seconds=1))
+    PostFactory(status=Post.Status.DRAFT, published_at=NOW - datetime.timedelta(days=3))
+    condition, params = Post.objects.published_sql("p")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT p.id FROM posts_post p WHERE {condition}", params())  # noqa: S608
+        found = {pk for (pk,) in cursor.fetchall()}
+    assert found == set(Post.objects.published().values_list("pk", flat=True))
+    assert len(found) == 2
