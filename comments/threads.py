@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_comments_xtd.models import XtdComment
 
-from core.sql import execute
+from core.sql import WrittenOnce, execute
 from posts.models import Post
 
 from .models import Comment, HouseRule, PostLike
@@ -138,7 +138,7 @@ def discussion(post, page_number=1, own_ids=()):
     return Discussion(number, num_pages, tops, public, likes)
 
 
-class _Sql:
+class _Sql(WrittenOnce):
     """The discussion's queries, written from the models' tables and columns once per
     process (the ORM took longer to build them than the database took to answer).
 
@@ -148,14 +148,6 @@ class _Sql:
     its place, as `in_threads()` of comments/models.py says) and their own comments still
     awaiting moderation (not removed, not spam).
     """
-
-    _built = None
-
-    @classmethod
-    def get(cls):
-        if cls._built is None:
-            cls._built = cls()
-        return cls._built
 
     def __init__(self):
         from django.contrib.auth import get_user_model

@@ -173,18 +173,16 @@ def _read_generation_and_value(key_for, generation_key):
     guess = _last_seen.get(generation_key)
     if guess is not None:
         key = key_for(guess)
-        copy = _copies.get(key)
-        if copy is not None:
+        value = _copies.get(key)
+        if value is not None:
             # The process holds the value already: the generation alone says whether it is
             # still current (a long discussion is not fetched and unpickled again).
             generation = page_cache().get(generation_key)
-            if generation is not None and generation[0] == guess and _still_valid(generation):
-                return generation, copy
         else:
             found = page_cache().get_many([generation_key, key])
-            generation = found.get(generation_key)
-            if generation is not None and generation[0] == guess and _still_valid(generation):
-                return generation, found.get(key)
+            generation, value = found.get(generation_key), found.get(key)
+        if generation is not None and generation[0] == guess and _still_valid(generation):
+            return generation, value
     generation = current_generation(generation_key)
     if generation is None:
         return None, None

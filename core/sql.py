@@ -22,6 +22,23 @@ from django.db import connection
 
 MAX_STATEMENTS = 64
 
+
+class WrittenOnce:
+    """Base of a class whose instance holds SQL written from the models once per process:
+    `Subclass.get()` builds it on first use (again only if the database backend changed)."""
+
+    _built = None
+
+    @classmethod
+    def get(cls):
+        built = cls.__dict__.get("_built")
+        if built is None or built.vendor != connection.vendor:
+            built = cls()
+            built.vendor = connection.vendor
+            cls._built = built
+        return built
+
+
 _names = {}  # sql text -> (statement name, EXECUTE text)
 _lock = threading.Lock()
 

@@ -13,7 +13,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import MaxLengthValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
@@ -200,8 +200,6 @@ class PostQuerySet(models.QuerySet):
         """The rule of `published()` for SQL written by hand (posts/pagedata.py), about the
         posts table under `alias`: (condition with two placeholders, a function giving
         their values now, as the ORM would pass them)."""
-        from django.db import connection
-
         qn = connection.ops.quote_name
         status, at = (qn(Post._meta.get_field(name).column) for name in ("status", "published_at"))
 

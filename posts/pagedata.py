@@ -15,7 +15,7 @@ import datetime
 from django.db import connection
 from django.utils import timezone
 
-from core.sql import execute
+from core.sql import WrittenOnce, execute
 
 from .models import Attachment, Author, Category, Image, Post, Tag, _local_midnight
 
@@ -31,6 +31,7 @@ class Reader:
         self.in_model_order = [
             field.attname for field in model._meta.concrete_fields if field.attname in self.attnames
         ]
+        self.model_order = [self.attnames.index(name) for name in self.in_model_order]
         self.converters = []
         for field in self.fields:
             column = field.get_col(alias)
@@ -43,16 +44,14 @@ class Reader:
         self.columns = [f"{alias}.{qn(field.column)}" for field in self.fields]
 
     def make(self, values):
-        converted = {}
-        for attname, value, (converters, column) in zip(
-            self.attnames, values, self.converters, strict=True
-        ):
+        converted = []
+        for value, (converters, column) in zip(values, self.converters, strict=True):
             for converter in converters:
                 value = converter(value, column, connection)
-            converted[attname] = value
+            converted.append(value)
         # from_db() takes the values in the order of the model's fields.
         return self.model.from_db(
-            connection.alias, self.attnames, [converted[name] for name in self.in_model_order]
+            connection.alias, self.in_model_order, [converted[i] for i in self.model_order]
         )
 
 
@@ -60,17 +59,8 @@ def _concrete(model, leave_out=()):
     return [f.name for f in model._meta.concrete_fields if f.name not in leave_out]
 
 
-class _Sql:
-    _built = None
-
-    @classmethod
-    def get(cls):
-        if cls._built is None or cls._built.vendor != connection.vendor:
-            cls._built = cls()
-        return cls._built
-
+class _Sql(WrittenOnce):
     def __init__(self):
-        self.vendor = connection.vendor
         qn = connection.ops.quote_name
         post, author, image = Post._meta, Author._meta, Image._meta
         # The search document is for search only: no page shows it.
