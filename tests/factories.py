@@ -3,6 +3,7 @@
 import datetime
 import html
 import io
+import re
 
 import factory
 from django.contrib.auth import get_user_model
@@ -177,3 +178,9 @@ def send_comment(client, post, ip="127.0.0.1", **fields):
 def text(response):
     """The page as a reader sees its text (entities decoded)."""
     return html.unescape(response.content.decode())
+
+
+def unsigned(content):
+    """A page's HTML (bytes) without the comment form's timestamp and the hash that signs it,
+    which change whenever a second passes between two renders."""
+    return re.sub(rb'(name="(?:timestamp|security_hash)" value=)"[^"]*"', rb"\1", content)

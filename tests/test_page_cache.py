@@ -35,6 +35,7 @@ from tests.factories import (
     UserFactory,
     comment_form_data,
     text,
+    unsigned,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache", "comment_settings")]
@@ -513,11 +514,6 @@ def test_lists_and_feeds_made_afresh_reuse_their_shared_part_until_a_change(
         PostFactory(title="Swimming pool reopens", author=post.author)
     for url in ["/", month, f"/author/{post.author.slug}/", "/feed/"]:
         assert "Swimming pool reopens" in get(url).content.decode(), url
-
-
-def unsigned(content):
-    """A page's HTML without the comment form's timestamp and the hash that signs it."""
-    return re.sub(rb'(name="(?:timestamp|security_hash)" value=)"[^"]*"', rb"\1", content)
 
 
 @pytest.mark.usefixtures("data_cache_only")
