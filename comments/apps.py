@@ -13,4 +13,10 @@ class CommentsConfig(AppConfig):
         # we keep replies in place under a "removed" placeholder instead.
         pre_save.disconnect(publish_or_unpublish_on_pre_save, sender="comments.Comment")
 
+        # The discussion settings come with the site's state that every page reads.
+        from posts import pagedata
+
         from . import signals  # noqa: F401  (connects the page cache's receivers)
+        from .models import ModerationSettings
+
+        pagedata.add_settings("discussion", ModerationSettings)

@@ -203,6 +203,21 @@ def _forget_request_generations():
     seen = _request_generations()
     if seen is not None:
         seen.clear()
+    values = getattr(_request, "values", None)
+    if values is not None:
+        values.clear()
+
+
+def once_per_request(name, build):
+    """`build()`'s result, built at most once in the request being handled (every part of a
+    page that needs the same data shares it), and afresh after the request changes content;
+    outside a request, built each time."""
+    values = getattr(_request, "values", None)
+    if values is None:
+        return build()
+    if name not in values:
+        values[name] = build()
+    return values[name]
 
 
 class _LocalCopies:
@@ -317,11 +332,11 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        _request.generations = {}
+        _request.generations, _request.values = {}, {}
         try:
             return self.handle(request)
         finally:
-            _request.generations = None
+            _request.generations = _request.values = None
 
     def handle(self, request):
         if not self.may_serve_cached(request):

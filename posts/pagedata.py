@@ -1,6 +1,7 @@
-"""A published post with everything its page shows, in three queries of SQL written once per
-process: the post with its author and picture; its categories, tags and documents together;
-its previous and next posts together. And the sidebar's two lists in one (`sidebar()`).
+"""A published post with everything its page shows, in two queries of SQL written once per
+process: the post with its author and picture; its categories, tags, documents and previous
+and next posts together. And the site's state that every page shows (the pre-election period,
+the discussion settings, the sidebar's two lists) in one (`site()`).
 
 The ORM's version (select_related, three prefetches and two `.first()`s: six queries) spent
 longer building its queries than the database spent answering them, on every first render
@@ -11,13 +12,24 @@ the templates read of them does not change (`tests/test_post_page_data.py` compa
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
 
+from core import pagecache
 from core.sql import WrittenOnce, execute
 
-from .models import Attachment, Author, Category, Image, Post, Tag, _local_midnight
+from .models import (
+    Attachment,
+    Author,
+    Category,
+    ElectionPeriod,
+    Image,
+    Post,
+    Tag,
+    _local_midnight,
+)
 
 
 class Reader:
@@ -103,13 +115,16 @@ class _Sql(WrittenOnce):
                 qn(field.m2m_reverse_name()),
             )
 
-        # One row per term or document: its kind (0, 1, 2), then its columns, padded with
-        # NULLs to the widest (the documents'), then the keys they are ordered by (by name
-        # for terms, by position then id for documents, as the models order them).
+        # One row per term, document or neighbouring post: its kind (0 a category, 1 a tag,
+        # 2 a document, 3 the previous post, 4 the next), then its columns, padded with NULLs
+        # to the widest (the documents'), then the keys terms and documents are ordered by
+        # (by name for terms, by position then id for documents, as the models order them),
+        # then a neighbour's date of publication.
         width = len(self.attachment.columns)
         # Typed NULLs: PostgreSQL resolves a UNION's column types two branches at a time, and
         # would take two untyped NULLs for text.
         nulls = [f"CAST(NULL AS {field.db_type(connection)})" for field in self.attachment.fields]
+        no_moment = f"CAST(NULL AS {post.get_field('published_at').db_type(connection)})"
 
         def padded(columns):
             return ", ".join([*columns, *nulls[len(columns) :]])
@@ -119,16 +134,27 @@ class _Sql(WrittenOnce):
         name_c = f"c.{qn(category.get_field('name').column)}"
         name_t = f"t.{qn(tag.get_field('name').column)}"
         position = f"d.{qn(attachment.get_field('position').column)}"
+        # The neighbours, as `Post.get_previous_published()` and `get_next_published()`: their
+        # id, title and slug line up with a document's id, title and file (integer, text, text).
+        self.neighbour = Reader(Post, ["id", "title", "slug", "published_at"], "p")
+        at, pk = col("published_at"), col("id")
+        neighbour = f"{padded(self.neighbour.columns[:3])}, 0, '', {at}"
         self.around = (
-            f"SELECT 0, {padded(self.category.columns)}, 0, {name_c}"  # noqa: S608
+            f"SELECT 0, {padded(self.category.columns)}, 0, {name_c}, {no_moment}"  # noqa: S608
             f" FROM {qn(category.db_table)} c JOIN {categories} pc"
             f" ON pc.{category_column} = c.{qn(category.pk.column)} WHERE pc.{post_column} = %s"
-            f" UNION ALL SELECT 1, {padded(self.tag.columns)}, 0, {name_t}"
+            f" UNION ALL SELECT 1, {padded(self.tag.columns)}, 0, {name_t}, {no_moment}"
             f" FROM {qn(tag.db_table)} t JOIN {tags} pt"
             f" ON pt.{tag_column} = t.{qn(tag.pk.column)} WHERE pt.{tag_post_column} = %s"
-            f" UNION ALL SELECT 2, {padded(self.attachment.columns)}, {position}, ''"
+            f" UNION ALL SELECT 2, {padded(self.attachment.columns)}, {position}, '', {no_moment}"
             f" FROM {qn(attachment.db_table)} d"
             f" WHERE d.{qn(attachment.get_field('post').column)} = %s"
+            f" UNION ALL SELECT * FROM (SELECT 3, {neighbour} FROM {qn(post.db_table)} p"
+            f" WHERE {published} AND ({at} < %s OR ({at} = %s AND {pk} < %s))"
+            f" ORDER BY {at} DESC, {pk} DESC LIMIT 1) previous_post"
+            f" UNION ALL SELECT * FROM (SELECT 4, {neighbour} FROM {qn(post.db_table)} p"
+            f" WHERE {published} AND ({at} > %s OR ({at} = %s AND {pk} > %s))"
+            f" ORDER BY {at}, {pk} LIMIT 1) next_post"
             f" ORDER BY 1, {width + 2}, {width + 3}, 2"
         )
 
@@ -140,30 +166,47 @@ class _Sql(WrittenOnce):
         month, self.month_params = connection.ops.datetime_trunc_sql(
             "month", col("published_at"), (), timezone.get_default_timezone_name()
         )
-        terms = ", ".join(self.category.columns)
+        terms = ", ".join(f"{c} AS t{i}" for i, c in enumerate(self.category.columns))
+        grouped = ", ".join(self.category.columns)
         no_term = ", ".join(["NULL"] * len(self.category.columns))
+        month_at = len(self.category.columns) + 2
         self.sidebar = (
-            f"SELECT 0, {terms}, NULL, COUNT(p.{qn(post.pk.column)})"  # noqa: S608
+            f"SELECT 0 AS k, {terms}, NULL AS m, COUNT(p.{qn(post.pk.column)}) AS n"  # noqa: S608
             f" FROM {qn(category.db_table)} c JOIN {categories} pc"
             f" ON pc.{category_column} = c.{qn(category.pk.column)}"
             f" JOIN {qn(post.db_table)} p ON p.{qn(post.pk.column)} = pc.{post_column}"
-            f" WHERE {published} GROUP BY {terms}"
+            f" WHERE {published} GROUP BY {grouped}"
             f" UNION ALL SELECT 1, {no_term}, {month}, COUNT(*) FROM {qn(post.db_table)} p"
-            f" WHERE {published} GROUP BY {len(self.category.columns) + 2}"
-            f" ORDER BY 1, 3, {len(self.category.columns) + 2} DESC, 2"
+            f" WHERE {published} GROUP BY {month_at}"
         )
 
-        # The neighbours, as `Post.get_previous_published()` and `get_next_published()`.
-        self.neighbour = Reader(Post, ["id", "title", "slug", "published_at"], "p")
-        columns = ", ".join(self.neighbour.columns)
-        at, pk = col("published_at"), col("id")
-        self.neighbours = (
-            f"SELECT * FROM (SELECT 0, {columns} FROM {qn(post.db_table)} p"  # noqa: S608
-            f" WHERE {published} AND ({at} < %s OR ({at} = %s AND {pk} < %s))"
-            f" ORDER BY {at} DESC, {pk} DESC LIMIT 1) previous_post"
-            f" UNION ALL SELECT * FROM (SELECT 1, {columns} FROM {qn(post.db_table)} p"
-            f" WHERE {published} AND ({at} > %s OR ({at} = %s AND {pk} > %s))"
-            f" ORDER BY {at}, {pk} LIMIT 1) next_post"
+        # What every page shows of the site as a whole, in one query: the pre-election
+        # period in force (as `ElectionPeriod.objects.in_force()[:1]`), each settings model's
+        # row (as `Model.objects.first()`) and the sidebar's rows, the first ones on every row
+        # (one row, of NULLs for the sidebar, when it is empty).
+        period = ElectionPeriod._meta
+        self.period = Reader(ElectionPeriod, _concrete(ElectionPeriod), "e")
+        self.settings = {
+            name: Reader(model, _concrete(model), f"s{i}")
+            for i, (name, model) in enumerate(SETTINGS_MODELS.items())
+        }
+        on = qn(period.get_field("starts_on").column)
+        until = qn(period.get_field("polling_day").column)
+        joins = "".join(
+            f" LEFT JOIN (SELECT * FROM {qn(reader.model._meta.db_table)}"  # noqa: S608
+            f" ORDER BY {qn(reader.model._meta.pk.column)} LIMIT 1) s{i} ON 1 = 1"
+            for i, reader in enumerate(self.settings.values())
+        )
+        columns = [*self.period.columns]
+        for reader in self.settings.values():
+            columns += reader.columns
+        name_at = self.category.fields.index(category.get_field("name"))
+        self.site = (
+            f"SELECT {', '.join(columns)}, sb.* FROM (SELECT 1 AS one) o"  # noqa: S608
+            f" LEFT JOIN (SELECT * FROM {qn(period.db_table)} e"
+            f" WHERE e.{on} <= %s AND e.{until} >= %s ORDER BY e.{on} DESC LIMIT 1) e ON 1 = 1"
+            f"{joins} LEFT JOIN ({self.sidebar}) sb ON 1 = 1"
+            f" ORDER BY sb.k, sb.t{name_at}, sb.m DESC, sb.t0"
         )
 
 
@@ -186,22 +229,23 @@ def find(first, last, slug):
         image_values = row[n_post + n_author :]
         post.image = sql.image.make(image_values) if image_values[0] is not None else None
 
-        execute(cursor, sql.around, [post.pk, post.pk, post.pk])
-        found = {0: [], 1: [], 2: []}
+        at, pk = moment(post.published_at), post.pk
+        params = [pk, pk, pk, *published, at, at, pk, *published, at, at, pk]
+        execute(cursor, sql.around, params)
+        found = {0: [], 1: [], 2: [], 3: [], 4: []}
         readers = {0: sql.category, 1: sql.tag, 2: sql.attachment}
-        for kind, *values in cursor.fetchall():
+        for kind, *values, _, _, published_at in cursor.fetchall():
+            if kind >= 3:
+                found[kind].append(sql.neighbour.make([*values[:3], published_at]))
+                continue
             reader = readers[kind]
             found[kind].append(reader.make(values[: len(reader.columns)]))
         for attachment in found[2]:
             attachment.post = post
-
-        at, pk = moment(post.published_at), post.pk
-        execute(cursor, sql.neighbours, [*published, at, at, pk, *published, at, at, pk])
-        neighbours = {kind: sql.neighbour.make(values) for kind, *values in cursor.fetchall()}
     _prefetched(post, "categories", found[0])
     _prefetched(post, "tags", found[1])
     _prefetched(post, "attachments", found[2])
-    return post, neighbours.get(0), neighbours.get(1)
+    return post, next(iter(found[3]), None), next(iter(found[4]), None)
 
 
 def _prefetched(instance, name, objects):
@@ -215,23 +259,62 @@ def _prefetched(instance, name, objects):
     instance._prefetched_objects_cache[name] = queryset
 
 
-def sidebar():
-    """{"categories": categories with published posts, each with `num_posts`, by name;
-    "months": [{"month": first moment of a month, local time, "num_posts": n}], newest
-    first}, as the sidebar shows them: one query."""
+# Models of site-wide settings, by name: one row each (the first by id, or the model's
+# defaults, unsaved, when none is saved), read with the site's state. An app that builds on
+# posts adds its own when it is ready (comments: "discussion", its ModerationSettings).
+SETTINGS_MODELS = {}
+
+
+def add_settings(name, model):
+    SETTINGS_MODELS[name] = model
+    _Sql._built = None  # written again, with it
+
+
+@dataclass
+class Site:
+    """What the pages show of the site as a whole (`site()`)."""
+
+    election_period: object  # the ElectionPeriod in force, or None
+    settings: dict  # {name: the row of each of SETTINGS_MODELS}
+    categories: list  # categories with published posts, each with `num_posts`, by name
+    months: list  # [{"month": first moment of a month, local time, "num_posts": n}], newest first
+
+    @property
+    def sidebar(self):
+        return {"categories": self.categories, "months": self.months}
+
+
+def site():
+    """The site's state as every public page shows it, asked once per request at most, and
+    kept with the content data (so its query runs only after a change to the content)."""
+    return pagecache.once_per_request(
+        "site", lambda: pagecache.cached("site", read_site, scope="content")
+    )
+
+
+def read_site():
+    """The `Site` now, in one query."""
     sql = _Sql.get()
     published = sql.published_params()
-    categories, months = [], []
+    today = connection.ops.adapt_datefield_value(timezone.localdate())
     with connection.cursor() as cursor:
-        execute(cursor, sql.sidebar, [*published, *sql.month_params, *published])
-        for kind, *values, month, count in cursor.fetchall():
-            if kind == 0:
-                category = sql.category.make(values)
-                category.num_posts = count
-                categories.append(category)
-            else:
-                months.append({"month": _local_moment(month), "num_posts": count})
-    return {"categories": categories, "months": months}
+        execute(cursor, sql.site, [today, today, *published, *sql.month_params, *published])
+        rows = cursor.fetchall()
+    first, at = rows[0], len(sql.period.columns)
+    period = sql.period.make(first[:at]) if first[0] is not None else None
+    chosen = {}
+    for name, reader in sql.settings.items():
+        values, at = first[at : at + len(reader.columns)], at + len(reader.columns)
+        chosen[name] = reader.make(values) if values[0] is not None else reader.model()
+    categories, months = [], []
+    for kind, *values, month, count in (row[at:] for row in rows):
+        if kind == 0:
+            category = sql.category.make(values)
+            category.num_posts = count
+            categories.append(category)
+        elif kind == 1:
+            months.append({"month": _local_moment(month), "num_posts": count})
+    return Site(period, chosen, categories, months)
 
 
 def _local_moment(value):

@@ -304,15 +304,15 @@ def test_the_corrections_page_asks_a_fixed_number_of_queries(client, django_asse
     make(2)
     url = reverse("posts:corrections")
     client.get(url)
-    with django_assert_num_queries(4):  # count, the page with its posts, sidebar, banner
+    with django_assert_num_queries(3):  # count, the page with its posts, the site state
         assert client.get(url).status_code == 200
     make(40)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get(url)
     assert text(response).count("Corrected on") == settings.POSTS_PER_PAGE
     assert "Older corrections" in text(response)
     last = -(-42 // settings.POSTS_PER_PAGE)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert client.get(f"{url}?page={last}").status_code == 200
     assert client.get(f"{url}?page={last + 1}").status_code == 404
 

@@ -1,6 +1,7 @@
 """The post page's data in SQL written once (posts/pagedata.py) is the ORM's own: the same
 instances, values and order as select_related, prefetch_related and the neighbour queries
-give, on SQLite and PostgreSQL, in three queries; and the page it makes reads nothing more.
+give, on SQLite and PostgreSQL, in two queries; and the page it makes reads nothing more. The
+site's state every page shows (pre-election period, discussion settings, sidebar) is one more.
 """
 
 import datetime
@@ -85,7 +86,7 @@ def test_the_post_and_all_around_it_are_as_the_orm_makes_them(world):
         categories, tags = list(found.categories.all()), list(found.tags.all())
         attachments = list(found.attachments.all())
         author, image = found.author, found.image
-    assert len(queries) == 3
+    assert len(queries) == 2
     expected, expected_previous, expected_next = orm(post)
     assert values(found) == values(expected)
     assert values(author) == values(expected.author)
@@ -156,18 +157,61 @@ def test_the_sidebar_lists_what_the_orm_counts_in_local_months(db):
     PostFactory(draft=True, categories=[arts])
     PostFactory(scheduled=True, categories=[arts])
     with CaptureQueriesContext(connection) as queries:
-        found = pagedata.sidebar()
+        found = pagedata.read_site()
     assert len(queries) == 1
     expected = list(Category.objects.with_published_counts())
-    assert [(c.pk, c.name, c.num_posts) for c in found["categories"]] == [
+    assert [(c.pk, c.name, c.num_posts) for c in found.categories] == [
         (c.pk, c.name, c.num_posts) for c in expected
     ]
-    assert [(c.name, c.num_posts) for c in found["categories"]] == [("Arts", 1), ("Roads", 2)]
-    assert found["months"] == list(Post.objects.published().months())
-    assert [(m["month"].year, m["month"].month, m["num_posts"]) for m in found["months"]] == [
+    assert [(c.name, c.num_posts) for c in found.categories] == [("Arts", 1), ("Roads", 2)]
+    assert [values(c) for c in found.categories] == [values(c) for c in expected]
+    assert found.months == list(Post.objects.published().months())
+    assert [(m["month"].year, m["month"].month, m["num_posts"]) for m in found.months] == [
         (2026, 7, 1),
         (2026, 5, 1),
     ]
+
+
+def test_the_site_state_has_the_period_in_force_and_the_discussion_settings(db):
+    """The pre-election period in force today (London time), as `ElectionPeriod.current()`
+    finds it, and the saved discussion settings, or their defaults, even with no posts."""
+    from comments.models import ModerationSettings
+    from posts.models import ElectionPeriod
+
+    ModerationSettings.objects.all().delete()
+    found = pagedata.read_site()
+    assert found.election_period is None
+    assert found.categories == [] == found.months
+    assert found.settings["discussion"].pk is None
+    assert values(found.settings["discussion"]) == values(ModerationSettings())
+
+    today = timezone.localdate()
+    ElectionPeriod.objects.create(
+        name="Last year's", starts_on=today - datetime.timedelta(days=400),
+        polling_day=today - datetime.timedelta(days=370), banner="Old",
+    )  # fmt: skip
+    period = ElectionPeriod.objects.create(
+        name="Local elections", starts_on=today - datetime.timedelta(days=3),
+        polling_day=today + datetime.timedelta(days=30), banner="**Purdah** applies",
+        comment_policy=ElectionPeriod.CommentPolicy.HOLD,
+    )  # fmt: skip
+    rules = ModerationSettings.objects.create(close_after_days=14, hold_links=2)
+    rules.refresh_from_db()
+    PostFactory(categories=[CategoryFactory(name="Roads")])
+    with CaptureQueriesContext(connection) as queries:
+        found = pagedata.read_site()
+    assert len(queries) == 1
+    assert values(found.election_period) == values(ElectionPeriod.current()) == values(period)
+    assert found.election_period.banner_html == period.banner_html != ""
+    assert found.election_period.holds_comments
+    assert values(found.settings["discussion"]) == values(rules)
+    assert found.settings["discussion"].close_after_days == 14
+    assert [c.name for c in found.categories] == ["Roads"] and len(found.months) == 1
+
+    ElectionPeriod.objects.filter(pk=period.pk).update(
+        polling_day=today - datetime.timedelta(days=1)
+    )
+    assert pagedata.read_site().election_period is None
 
 
 def test_hand_written_sql_sees_what_published_sees(db):

@@ -12,9 +12,10 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from core import pagecache
+from posts import pagedata
 
 from .. import rendering, threads
-from ..models import Comment, ModerationSettings, PostLike, comments_open
+from ..models import Comment, PostLike, comments_open
 from ..views import form_for, looks_like_id, own_comment_ids, visitor_id
 
 register = template.Library()
@@ -97,8 +98,9 @@ def _shared_part(post, cpage, reply_param, period, own_ids=()):
         comment = Comment.objects.for_post(post).public().filter(id=int(reply_param)).first()
         if comment is not None:
             reply_to = ReplyTo(comment.pk, comment.name, comment.get_absolute_url())
-    # The discussion settings change only with a new generation of content: kept with it.
-    rules = pagecache.cached("discussion-settings", ModerationSettings.current, scope="content")
+    # The discussion settings change only with a new generation of content: kept with the
+    # rest of the site's state.
+    rules = pagedata.site().settings["discussion"]
     discussion_open = comments_open(post, rules=rules, period=period)
     return {
         "page_obj": CommentPage(found.number, found.num_pages),

@@ -16,14 +16,15 @@ register = template.Library()
 
 @register.simple_tag
 def sidebar():
-    """Categories with published posts, and monthly archive links: one query and a render
-    when the page cache's data for this generation does not hold the sidebar yet, none when
-    it does (it is the same on every page, for every reader)."""
+    """Categories with published posts, and monthly archive links: rendered from the site's
+    state (`pagedata.site()`, which the page has usually read already) when the page cache's
+    data for this generation does not hold the sidebar yet (it is the same on every page, for
+    every reader)."""
     return pagecache.cached("sidebar", _render_sidebar, scope="content")
 
 
 def _render_sidebar():
-    return render_to_string("includes/sidebar.html", pagedata.sidebar())
+    return render_to_string("includes/sidebar.html", pagedata.site().sidebar)
 
 
 @register.simple_tag(takes_context=True)
