@@ -111,31 +111,37 @@ def _aware(value):
 def discussion(post, page_number=1, own_ids=()):
     """The post's discussion at `page_number` (a bad page number gives page 1).
 
-    Two queries whatever the number of comments, in SQL written once per process (see
-    `_Sql`): one counts the threads the viewer may see, the post's public comments and its
-    likes; the other fetches every comment of the page's threads: all of the post's when one
-    page holds every thread (most posts), else those of the page's threads (their ids a
-    LIMIT/OFFSET subquery). It is asked even when there are no threads, so that every post
-    costs the same queries.
+    One query whatever the number of comments, in SQL written once per process (see `_Sql`):
+    the counts (the threads the viewer may see, the post's public comments and its likes) on
+    every row, joined to every comment of the page's threads (their ids a LIMIT/OFFSET
+    subquery). A page past the last, which only a hand-made address asks for, costs a second
+    query, for page 1. It is asked even when there are no threads, so that every post costs
+    the same queries.
     """
     sql = _Sql.get()
     own_ids = sorted({int(pk) for pk in own_ids})
     where, params = sql.visible(own_ids)
     post_params = [sql.content_type_id(), str(post.pk), settings.SITE_ID]
+    per_page = settings.COMMENTS_PER_PAGE
+    number = _page_number(page_number, MAX_PAGE)
     with connection.cursor() as cursor:
-        execute(cursor, sql.counts.format(visible=where), [*params, post.pk, *post_params])
-        threads, public, likes = cursor.fetchone()
-        per_page = settings.COMMENTS_PER_PAGE
-        num_pages = max(1, -(-threads // per_page))
-        number = _page_number(page_number, num_pages)
-        if num_pages == 1:
-            execute(cursor, sql.whole_thread.format(visible=where), [*post_params, *params])
-        else:
+        while True:
             page = [*post_params, *params, per_page, (number - 1) * per_page]
-            execute(cursor, sql.page_of_threads.format(visible=where), [*page, *params])
-        rows = cursor.fetchall()
-    tops = _tree((ThreadComment(row) for row in rows), set(own_ids))
+            counts = [*params, post.pk, *post_params]
+            execute(cursor, sql.discussion.format(visible=where), [*counts, *page, *params])
+            rows = cursor.fetchall()
+            threads, public, likes = rows[0][:3]
+            num_pages = max(1, -(-threads // per_page))
+            if number <= num_pages:
+                break
+            number = 1
+    comments = (ThreadComment(row[3:-1]) for row in rows if row[3] is not None)
+    tops = _tree(comments, set(own_ids))
     return Discussion(number, num_pages, tops, public, likes)
+
+
+# No discussion has a millionth page (and a larger number would not fit the database's integers).
+MAX_PAGE = 10**6
 
 
 class _Sql(WrittenOnce):
@@ -179,9 +185,9 @@ class _Sql(WrittenOnce):
             f"(SELECT COUNT(*) FROM {qn(like.db_table)}"  # noqa: S608
             f" WHERE {qn(like.get_field('post').column)} = %s)"
         )
-        self.counts = (
-            f"SELECT COUNT(CASE WHEN ({{visible}}) AND {col('level')} = 0 THEN 1 END),"  # noqa: S608
-            f" COUNT(CASE WHEN {public} THEN 1 END), {likes}"
+        counts = (
+            f"SELECT COUNT(CASE WHEN ({{visible}}) AND {col('level')} = 0 THEN 1 END) AS n_threads,"  # noqa: S608
+            f" COUNT(CASE WHEN {public} THEN 1 END) AS n_public, {likes} AS n_likes"
             f" FROM {joins} WHERE {of_post}"
         )
         columns = ", ".join(
@@ -193,25 +199,28 @@ class _Sql(WrittenOnce):
                 )),
                 *(f"u.{qn(user.get_field(n).column)}" for n in ("first_name", "last_name")),
                 f"u.{qn(user.get_field(user.model.USERNAME_FIELD).column)}",
-                f"r.{qn(rule.get_field('number').column)}",
-                f"r.{qn(rule.get_field('title').column)}",
+                f"r.{qn(rule.get_field('number').column)} AS rule_number",
+                f"r.{qn(rule.get_field('title').column)} AS rule_title",
+                f"{col('order')} AS place",
             ]
         )  # fmt: skip
-        thread = (
-            f"SELECT {columns} FROM {joins}"  # noqa: S608
-            f" LEFT JOIN {qn(user.db_table)} u ON u.{qn(user.pk.column)} = {col('user')}"
-            f" LEFT JOIN {qn(rule.db_table)} r ON r.{qn(rule.pk.column)} = {col('removal_rule')}"
-        )
-        order = f" ORDER BY {col('thread_id')}, {col('order')}"
-        self.whole_thread = f"{thread} WHERE {of_post} AND ({{visible}}){order}"
         # The page's threads, oldest first: by date, then id (as `page_of` counts them).
         page_roots = (
             f"SELECT {col('thread_id')} FROM {joins} WHERE {of_post} AND ({{visible}})"  # noqa: S608
             f" AND {col('level')} = 0 ORDER BY {col('submit_date')}, {col('id')}"
             " LIMIT %s OFFSET %s"
         )
-        self.page_of_threads = (
-            f"{thread} WHERE {col('thread_id')} IN ({page_roots}) AND ({{visible}}){order}"
+        page_of_threads = (
+            f"SELECT {columns} FROM {joins}"  # noqa: S608
+            f" LEFT JOIN {qn(user.db_table)} u ON u.{qn(user.pk.column)} = {col('user')}"
+            f" LEFT JOIN {qn(rule.db_table)} r ON r.{qn(rule.pk.column)} = {col('removal_rule')}"
+            f" WHERE {col('thread_id')} IN ({page_roots}) AND ({{visible}})"
+        )
+        # The counts on every row (and on the one row of NULLs when the page has no comments).
+        thread_id = qn(xtd._meta.get_field("thread_id").column)
+        self.discussion = (
+            f"SELECT n.*, t.* FROM ({counts}) n"  # noqa: S608
+            f" LEFT JOIN ({page_of_threads}) t ON 1 = 1 ORDER BY t.{thread_id}, t.place"
         )
         self.responses = (
             f"SELECT {col('object_pk')}, COUNT(*) FROM {joins}"  # noqa: S608

@@ -32,8 +32,8 @@ EXPECTED = {
     # state: the banner's period, the discussion settings and the sidebar (posts/pagedata.py)
     "home": 6,
     # the post with its author and picture; its terms, documents and neighbours; the site's
-    # state; the discussion: the counts of threads, responses and likes, the page's comments
-    "detail": 5,
+    # state; the discussion, its counts and the page's comments together (comments/threads.py)
+    "detail": 4,
     "archive-year": 6,  # as home
     "archive-month": 6,
     "archive-day": 6,
