@@ -117,6 +117,8 @@ TEMPLATES = [
                 "core.context_processors.site",
                 "posts.context_processors.election_period",
             ],
+            # `{% url %}` with its answers remembered (core/reversing.py), in every template.
+            "builtins": ["core.templatetags.urls"],
         },
     },
 ]

@@ -26,7 +26,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import connections, models, transaction
 from django.db.models import AutoField, Q
 from django.db.models.functions import Cast, Lower
-from django.urls import reverse
 from django.utils import timezone
 from django_comments_xtd.models import (
     MaxThreadLevelExceededException,
@@ -36,6 +35,7 @@ from django_comments_xtd.models import (
 )
 
 from core import sanitiser
+from core.reversing import reverse
 from posts.models import ElectionPeriod, Post
 
 MODERATE_ANY = "comments.moderate_any_comment"

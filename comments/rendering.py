@@ -10,9 +10,10 @@ The markup is the one the recursive template wrote: the styles and tests read it
 
 from html import escape  # Django's escape() is this, behind a lazy-string wrapper
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+
+from core.reversing import reverse
 
 MONTHS = [
     "January", "February", "March", "April", "May", "June",

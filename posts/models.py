@@ -16,11 +16,11 @@ from django.core.validators import MaxLengthValidator
 from django.db import connection, models
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from core import pagecache, sanitiser
+from core.reversing import reverse
 
 # Long enough for any real post, short enough that rendering stays quick.
 BODY_MAX_LENGTH = 200_000
