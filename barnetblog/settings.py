@@ -187,7 +187,12 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
-USE_I18N = True
+# One language, British English, written in our templates: no translation machinery. Django's
+# and django-contrib-comments' en_GB catalogues change no visible text (only plural forms
+# and contexts, which read the same), and en-GB dates and input formats still apply
+# (formats follow LANGUAGE_CODE). With it on, each of the hundred or so language lookups a
+# page makes (dates, numbers, every reverse()) read context-local storage: 4 µs apiece.
+USE_I18N = False
 USE_TZ = True
 
 SITE_ID = 1

@@ -63,3 +63,18 @@ def test_an_unknown_email_backend_is_a_clear_error():
     result = run_manage("check", DJANGO_EMAIL_BACKEND="carrier-pigeon")
     assert result.returncode != 0
     assert "DJANGO_EMAIL_BACKEND must be one of" in result.stderr
+
+
+def test_dates_are_read_and_written_the_british_way():
+    """One language and no translation machinery (USE_I18N is off), yet en-GB formats: in the
+    admin's date fields 07/05/2026 is 7 May, and dates read day first."""
+    import datetime
+
+    from django import forms
+    from django.utils import formats, translation
+
+    may = datetime.date(2026, 5, 7)
+    assert translation.get_language() == "en-gb"
+    assert forms.DateField().clean("07/05/2026") == may
+    assert formats.date_format(may, "SHORT_DATE_FORMAT") == "07/05/2026"
+    assert formats.date_format(may) == "7 May 2026"
