@@ -14,9 +14,9 @@ from django.utils.safestring import mark_safe
 from core import pagecache
 from posts import pagedata
 
-from .. import rendering, threads
+from .. import blank_form, rendering, threads
 from ..models import Comment, PostLike, comments_open
-from ..views import form_for, looks_like_id, own_comment_ids, visitor_id
+from ..views import form_for, looks_like_id, own_comment_ids, remembered_commenter, visitor_id
 
 register = template.Library()
 
@@ -123,12 +123,18 @@ def _render_section(request, post, shared, csrf_token=None):
     else:
         visitor = visitor_id(request)
         liked = bool(visitor) and likes.filter(visitor=visitor).exists()
+    reply_to = shared["reply_to"]
+    form_html = None
+    if not request.user.is_authenticated and not remembered_commenter(request):
+        # The form most readers get: from the process's skeleton (None with DEBUG on).
+        form_html = blank_form.html(post, reply_to.pk if reply_to else None)
     section = {
         **shared,
         "request": request,
         "user": request.user,
         "post": post,
-        "form": form_for(post, request, reply_to=shared["reply_to"]),
+        "form": None if form_html else form_for(post, request, reply_to=reply_to),
+        "form_html": form_html,
         "liked": liked,
         "csrf_token": csrf_token,
     }
