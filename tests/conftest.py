@@ -17,7 +17,7 @@ def _page_cache_off(settings, tmp_path):
     settings.CACHES = {
         **settings.CACHES,
         "pages": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "core.cache.FileBasedCache",  # the embedded default's own
             "LOCATION": str(tmp_path / "page-cache"),
         },
     }
