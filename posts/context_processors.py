@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from . import pagedata
+from .models import ElectionPeriod
 
 
 def election_period(request):
@@ -9,4 +9,4 @@ def election_period(request):
     Looked up only by a template that shows it: a sitemap or an admin page asks nothing. It
     comes with the rest of the site's state (`pagedata.site()`): one query, or none.
     """
-    return {"election_period": SimpleLazyObject(lambda: pagedata.site().election_period)}
+    return {"election_period": SimpleLazyObject(ElectionPeriod.current)}

@@ -19,7 +19,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.text import slugify
 
-from core import pagecache, sanitiser
+from core import sanitiser
 from core.reversing import reverse
 
 # Long enough for any real post, short enough that rendering stays quick.
@@ -691,12 +691,12 @@ class ElectionPeriod(models.Model):
 
     @classmethod
     def current(cls):
-        """The period in force now, or None. Kept with the page cache's data (its
-        boundaries end a generation), so most pages ask the database nothing."""
-        found = pagecache.cached(
-            "election-period", lambda: list(cls.objects.in_force()[:1]), scope="content"
-        )
-        return found[0] if found else None
+        """The period in force now, or None: the one the banner shows, from the site's state
+        (`pagedata.site()`, read once a request and kept with the page cache's data, whose
+        generations its boundaries end), so most requests ask the database nothing."""
+        from . import pagedata  # it reads these models
+
+        return pagedata.site().election_period
 
     @property
     def starts_at(self):
