@@ -16,7 +16,7 @@ from posts import pagedata
 
 from .. import blank_form, rendering, threads
 from ..models import Comment, PostLike, comments_open
-from ..views import form_for, looks_like_id, own_comment_ids, remembered_commenter, visitor_id
+from ..views import REMEMBER_COOKIE, form_for, looks_like_id, own_comment_ids, visitor_id
 
 register = template.Library()
 
@@ -125,7 +125,7 @@ def _render_section(request, post, shared, csrf_token=None):
         liked = bool(visitor) and likes.filter(visitor=visitor).exists()
     reply_to = shared["reply_to"]
     form_html = None
-    if not request.user.is_authenticated and not remembered_commenter(request):
+    if not request.user.is_authenticated and REMEMBER_COOKIE not in request.COOKIES:
         # The form most readers get: from the process's skeleton (None with DEBUG on).
         form_html = blank_form.html(post, reply_to.pk if reply_to else None)
     section = {
