@@ -1,6 +1,6 @@
-"""A published post with everything its page shows, in two queries of SQL written once per
-process: the post with its author and picture; its categories, tags, documents and previous
-and next posts together. And the site's state that every page shows (the pre-election period,
+"""A published post with everything its page shows, in one query of SQL written once per
+process: the post with its author and picture, then its categories, tags, documents and
+previous and next posts. And the site's state that every page shows (the pre-election period,
 the discussion settings, the sidebar's two lists) in one (`site()`).
 
 The ORM's version (select_related, three prefetches and two `.first()`s: six queries) spent
@@ -87,15 +87,25 @@ class _Sql(WrittenOnce):
         published, self.published_params = Post.objects.published_sql("p")
         # Every name is a table or column of our models, quoted by the backend; every value
         # is a parameter.
-        self.find = (
-            f"SELECT {', '.join([*self.post.columns, *self.author.columns, *self.image.columns])}"  # noqa: S608
-            f" FROM {qn(post.db_table)} p"
+        # The post, with its author and picture (one row), as a common table expression the
+        # rest of the query reads its id and date of publication from. Its columns are
+        # named c0, c1… (the three tables share column names).
+        self.post_width = (
+            len(self.post.columns) + len(self.author.columns) + len(self.image.columns)
+        )
+        found_columns = [*self.post.columns, *self.author.columns, *self.image.columns]
+        self.found = (
+            "SELECT "  # noqa: S608
+            + ", ".join(f"{column} AS c{i}" for i, column in enumerate(found_columns))
+            + f" FROM {qn(post.db_table)} p"
             f" JOIN {qn(author.db_table)} a ON a.{qn(author.pk.column)} = {col('author')}"
             f" LEFT JOIN {qn(image.db_table)} i ON i.{qn(image.pk.column)} = {col('image')}"
             f" WHERE {published} AND {col('published_at')} >= %s AND {col('published_at')} < %s"
             f" AND {col('slug')} = %s ORDER BY {col('published_at')} DESC, {col('id')} DESC"
             " LIMIT 1"
         )
+        found_pk = f"(SELECT f.c{self.post.attnames.index('id')} FROM f)"  # noqa: S608
+        found_at = f"(SELECT f.c{self.post.attnames.index('published_at')} FROM f)"  # noqa: S608
 
         category, tag, attachment = Category._meta, Tag._meta, Attachment._meta
         self.category = Reader(Category, _concrete(Category), "c")
@@ -139,23 +149,42 @@ class _Sql(WrittenOnce):
         self.neighbour = Reader(Post, ["id", "title", "slug", "published_at"], "p")
         at, pk = col("published_at"), col("id")
         neighbour = f"{padded(self.neighbour.columns[:3])}, 0, '', {at}"
-        self.around = (
-            f"SELECT 0, {padded(self.category.columns)}, 0, {name_c}, {no_moment}"  # noqa: S608
+        around = (
+            f"SELECT 0 AS k, {padded(self.category.columns)}, 0, {name_c}, {no_moment}"  # noqa: S608
             f" FROM {qn(category.db_table)} c JOIN {categories} pc"
-            f" ON pc.{category_column} = c.{qn(category.pk.column)} WHERE pc.{post_column} = %s"
+            f" ON pc.{category_column} = c.{qn(category.pk.column)}"
+            f" WHERE pc.{post_column} = {found_pk}"
             f" UNION ALL SELECT 1, {padded(self.tag.columns)}, 0, {name_t}, {no_moment}"
             f" FROM {qn(tag.db_table)} t JOIN {tags} pt"
-            f" ON pt.{tag_column} = t.{qn(tag.pk.column)} WHERE pt.{tag_post_column} = %s"
+            f" ON pt.{tag_column} = t.{qn(tag.pk.column)} WHERE pt.{tag_post_column} = {found_pk}"
             f" UNION ALL SELECT 2, {padded(self.attachment.columns)}, {position}, '', {no_moment}"
             f" FROM {qn(attachment.db_table)} d"
-            f" WHERE d.{qn(attachment.get_field('post').column)} = %s"
+            f" WHERE d.{qn(attachment.get_field('post').column)} = {found_pk}"
             f" UNION ALL SELECT * FROM (SELECT 3, {neighbour} FROM {qn(post.db_table)} p"
-            f" WHERE {published} AND ({at} < %s OR ({at} = %s AND {pk} < %s))"
+            f" WHERE {published} AND ({at} < {found_at}"
+            f" OR ({at} = {found_at} AND {pk} < {found_pk}))"
             f" ORDER BY {at} DESC, {pk} DESC LIMIT 1) previous_post"
             f" UNION ALL SELECT * FROM (SELECT 4, {neighbour} FROM {qn(post.db_table)} p"
-            f" WHERE {published} AND ({at} > %s OR ({at} = %s AND {pk} > %s))"
+            f" WHERE {published} AND ({at} > {found_at}"
+            f" OR ({at} = {found_at} AND {pk} > {found_pk}))"
             f" ORDER BY {at}, {pk} LIMIT 1) next_post"
-            f" ORDER BY 1, {width + 2}, {width + 3}, 2"
+        )
+        # The whole page's post in one query: the post's row (kind -1), its columns then
+        # NULLs for the others; then one row per term, document or neighbouring post (kinds
+        # 0 to 4): its kind, NULLs for the post's columns, then its columns, padded with
+        # NULLs to the widest (the documents'), then the keys terms and documents are ordered
+        # by (by name for terms, by position then id for documents, as the models order
+        # them), then a neighbour's date of publication. (Two branches: each one's untyped
+        # NULLs take the other's types.)
+        self.around_width = width + 4  # its kind, its columns, two keys, a date
+        no_post = ", ".join(["NULL"] * self.post_width)
+        no_around = ", ".join(["NULL"] * self.around_width)
+        first = 2 + self.post_width  # the position of a row's first column of its own
+        self.find = (
+            f"WITH f AS ({self.found})"  # noqa: S608
+            f" SELECT -1 AS k, f.*, {no_around} FROM f"
+            f" UNION ALL SELECT ar.k, {no_post}, ar.* FROM ({around}) ar"
+            f" ORDER BY 1, {first + width + 1}, {first + width + 2}, {first + 1}"
         )
 
         # The sidebar, in one query: categories with published posts (kind 0), by name, with
@@ -217,31 +246,36 @@ def find(first, last, slug):
     sql = _Sql.get()
     moment = connection.ops.adapt_datetimefield_value  # as the ORM passes a date and time
     published = sql.published_params()
+    params = [
+        *published,
+        moment(_local_midnight(first)),
+        moment(_local_midnight(last)),
+        slug,
+        *published,  # the previous post's
+        *published,  # the next post's
+    ]
     with connection.cursor() as cursor:
-        params = [*published, moment(_local_midnight(first)), moment(_local_midnight(last)), slug]
         execute(cursor, sql.find, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        n_post, n_author = len(sql.post.columns), len(sql.author.columns)
-        post = sql.post.make(row[:n_post])
-        post.author = sql.author.make(row[n_post : n_post + n_author])
-        image_values = row[n_post + n_author :]
-        post.image = sql.image.make(image_values) if image_values[0] is not None else None
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    n_post, n_author = len(sql.post.columns), len(sql.author.columns)
+    row = rows[0][1 : 1 + sql.post_width]
+    post = sql.post.make(row[:n_post])
+    post.author = sql.author.make(row[n_post : n_post + n_author])
+    image_values = row[n_post + n_author :]
+    post.image = sql.image.make(image_values) if image_values[0] is not None else None
 
-        at, pk = moment(post.published_at), post.pk
-        params = [pk, pk, pk, *published, at, at, pk, *published, at, at, pk]
-        execute(cursor, sql.around, params)
-        found = {0: [], 1: [], 2: [], 3: [], 4: []}
-        readers = {0: sql.category, 1: sql.tag, 2: sql.attachment}
-        for kind, *values, _, _, published_at in cursor.fetchall():
-            if kind >= 3:
-                found[kind].append(sql.neighbour.make([*values[:3], published_at]))
-                continue
-            reader = readers[kind]
-            found[kind].append(reader.make(values[: len(reader.columns)]))
-        for attachment in found[2]:
-            attachment.post = post
+    found = {0: [], 1: [], 2: [], 3: [], 4: []}
+    readers = {0: sql.category, 1: sql.tag, 2: sql.attachment}
+    for kind, *values, _, _, published_at in (row[1 + sql.post_width :] for row in rows[1:]):
+        if kind >= 3:
+            found[kind].append(sql.neighbour.make([*values[:3], published_at]))
+            continue
+        reader = readers[kind]
+        found[kind].append(reader.make(values[: len(reader.columns)]))
+    for attachment in found[2]:
+        attachment.post = post
     _prefetched(post, "categories", found[0])
     _prefetched(post, "tags", found[1])
     _prefetched(post, "attachments", found[2])

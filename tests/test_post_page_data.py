@@ -86,7 +86,7 @@ def test_the_post_and_all_around_it_are_as_the_orm_makes_them(world):
         categories, tags = list(found.categories.all()), list(found.tags.all())
         attachments = list(found.attachments.all())
         author, image = found.author, found.image
-    assert len(queries) == 2
+    assert len(queries) == 1
     expected, expected_previous, expected_next = orm(post)
     assert values(found) == values(expected)
     assert values(author) == values(expected.author)

@@ -31,9 +31,9 @@ EXPECTED = {
     # count, posts (with author and image), categories, tags, response counts, and the site's
     # state: the banner's period, the discussion settings and the sidebar (posts/pagedata.py)
     "home": 6,
-    # the post with its author and picture; its terms, documents and neighbours; the site's
-    # state; the discussion, its counts and the page's comments together (comments/threads.py)
-    "detail": 4,
+    # the post with its author, picture, terms, documents and neighbours; the site's state;
+    # the discussion, its counts and the page's comments together (comments/threads.py)
+    "detail": 3,
     "archive-year": 6,  # as home
     "archive-month": 6,
     "archive-day": 6,
