@@ -180,12 +180,16 @@ class _Sql(WrittenOnce):
         no_post = ", ".join(["NULL"] * self.post_width)
         no_around = ", ".join(["NULL"] * self.around_width)
         first = 2 + self.post_width  # the position of a row's first column of its own
-        self.find = (
-            f"WITH f AS ({self.found})"  # noqa: S608
-            f" SELECT -1 AS k, f.*, {no_around} FROM f"
+        rows = (
+            f"SELECT -1 AS k, f.*, {no_around} FROM f"  # noqa: S608
             f" UNION ALL SELECT ar.k, {no_post}, ar.* FROM ({around}) ar"
+        )
+        self.find = (
+            f"WITH f AS ({self.found}) {rows}"  # noqa: S608
             f" ORDER BY 1, {first + width + 1}, {first + width + 2}, {first + 1}"
         )
+        self.find_width = 1 + self.post_width + self.around_width
+        self._find_rows, self._find_order = rows, (first + width + 1, first + width + 2, first + 1)
 
         # The sidebar, in one query: categories with published posts (kind 0), by name, with
         # their numbers of them (as `Category.objects.with_published_counts()`), then the
@@ -230,23 +234,66 @@ class _Sql(WrittenOnce):
         for reader in self.settings.values():
             columns += reader.columns
         name_at = self.category.fields.index(category.get_field("name"))
-        self.site = (
+        site_rows = (
             f"SELECT {', '.join(columns)}, sb.* FROM (SELECT 1 AS one) o"  # noqa: S608
             f" LEFT JOIN (SELECT * FROM {qn(period.db_table)} e"
             f" WHERE e.{on} <= %s AND e.{until} >= %s ORDER BY e.{on} DESC LIMIT 1) e ON 1 = 1"
             f"{joins} LEFT JOIN ({self.sidebar}) sb ON 1 = 1"
-            f" ORDER BY sb.k, sb.t{name_at}, sb.m DESC, sb.t0"
+        )
+        self.site = f"{site_rows} ORDER BY sb.k, sb.t{name_at}, sb.m DESC, sb.t0"
+
+        # A post's page made after a change to the content needs both: the post's rows (part
+        # 0), then the site's (part 1), each part's columns NULL on the other's rows, in one
+        # query. (Two branches, each a query of its own: each one's NULLs take the other's
+        # types.) Ordered by part, then as each query orders its own rows.
+        site_width = len(columns) + 1 + len(self.category.columns) + 2
+        # The position before the sidebar's first column (sb.k, then t0…, m and n).
+        sb = 1 + self.find_width + len(columns)
+        key, name, pk = (position + 1 for position in self._find_order)
+        self.find_with_site = (
+            f"WITH f AS ({self.found})"  # noqa: S608
+            f" SELECT 0 AS part, fd.*, {', '.join(['NULL'] * site_width)}"
+            f" FROM ({self._find_rows}) fd"
+            f" UNION ALL SELECT 1, {', '.join(['NULL'] * self.find_width)}, st.*"
+            f" FROM ({site_rows}) st"
+            f" ORDER BY 1, 2, {key}, {name}, {pk}, {sb + 1}, {sb + 2 + name_at},"
+            f" {sb + 2 + len(self.category.columns)} DESC, {sb + 2}"
         )
 
 
 def find(first, last, slug):
     """(post, previous post, next post) for the published post with `slug` published from the
     local date `first` up to `last`, with its author, picture, categories, tags and documents
-    (as `prefetch_related` would leave them); None when there is no such post."""
+    (as `prefetch_related` would leave them); None when there is no such post.
+
+    One query. When the request has not read the site's state yet (`site()`) and it is not
+    kept, as after any change to the content, that query reads the state too, and keeps it."""
     sql = _Sql.get()
+    found = []
+
+    def read_with_the_post():
+        params = [*_find_params(sql, first, last, slug), *_site_params(sql)]
+        rows = _fetch(sql.find_with_site, params)
+        width = sql.find_width
+        found.append(_post_from(sql, [row[1 : 1 + width] for row in rows if row[0] == 0]))
+        return _site_from(sql, [row[1 + width :] for row in rows if row[0] == 1])
+
+    site(read_with_the_post)
+    if found:
+        return found[0]
+    return _post_from(sql, _fetch(sql.find, _find_params(sql, first, last, slug)))
+
+
+def _fetch(query, params):
+    with connection.cursor() as cursor:
+        execute(cursor, query, params)
+        return cursor.fetchall()
+
+
+def _find_params(sql, first, last, slug):
     moment = connection.ops.adapt_datetimefield_value  # as the ORM passes a date and time
     published = sql.published_params()
-    params = [
+    return [
         *published,
         moment(_local_midnight(first)),
         moment(_local_midnight(last)),
@@ -254,9 +301,10 @@ def find(first, last, slug):
         *published,  # the previous post's
         *published,  # the next post's
     ]
-    with connection.cursor() as cursor:
-        execute(cursor, sql.find, params)
-        rows = cursor.fetchall()
+
+
+def _post_from(sql, rows):
+    """(post, previous post, next post) from the rows of `sql.find`, or None."""
     if not rows:
         return None
     n_post, n_author = len(sql.post.columns), len(sql.author.columns)
@@ -318,22 +366,30 @@ class Site:
         return {"categories": self.categories, "months": self.months}
 
 
-def site():
+def site(read=None):
     """The site's state as every public page shows it, asked once per request at most, and
-    kept with the content data (so its query runs only after a change to the content)."""
+    kept with the content data (so its query runs only after a change to the content). When
+    it must be read, `read()` reads it (by default `read_site()`; `find()` reads it with the
+    post)."""
     return pagecache.once_per_request(
-        "site", lambda: pagecache.cached("site", read_site, scope="content")
+        "site", lambda: pagecache.cached("site", read or read_site, scope="content")
     )
 
 
 def read_site():
     """The `Site` now, in one query."""
     sql = _Sql.get()
+    return _site_from(sql, _fetch(sql.site, _site_params(sql)))
+
+
+def _site_params(sql):
     published = sql.published_params()
     today = connection.ops.adapt_datefield_value(timezone.localdate())
-    with connection.cursor() as cursor:
-        execute(cursor, sql.site, [today, today, *published, *sql.month_params, *published])
-        rows = cursor.fetchall()
+    return [today, today, *published, *sql.month_params, *published]
+
+
+def _site_from(sql, rows):
+    """The `Site` from the rows of `sql.site`."""
     first, at = rows[0], len(sql.period.columns)
     period = sql.period.make(first[:at]) if first[0] is not None else None
     chosen = {}

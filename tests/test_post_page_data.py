@@ -1,8 +1,11 @@
 """The post page's data in SQL written once (posts/pagedata.py) is the ORM's own: the same
 instances, values and order as select_related, prefetch_related and the neighbour queries
-give, on SQLite and PostgreSQL, in two queries; and the page it makes reads nothing more. The
-site's state every page shows (pre-election period, discussion settings, sidebar) is one more.
+give, on SQLite and PostgreSQL, in one query; and the page it makes reads nothing more. The
+site's state every page shows (pre-election period, discussion settings, sidebar) is one more,
+or the same one when it is read with the post.
 """
+
+import contextlib
 
 import datetime
 
@@ -12,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core import pagecache
 from posts import pagedata
 from posts.models import Attachment, Post
 from tests.factories import (
@@ -225,3 +229,66 @@ def test_hand_written_sql_sees_what_published_sees(db):
         found = {pk for (pk,) in cursor.fetchall()}
     assert found == set(Post.objects.published().values_list("pk", flat=True))
     assert len(found) == 2
+
+
+@contextlib.contextmanager
+def in_a_request():
+    """What a request's `once_per_request` holds, as PageCacheMiddleware keeps it."""
+    pagecache._request.generations, pagecache._request.values = {}, {}
+    try:
+        yield pagecache._request.values
+    finally:
+        pagecache._request.generations = pagecache._request.values = None
+
+
+def test_the_site_state_read_with_the_post_is_the_state_read_alone(world):
+    """After a change to the content, a post's page reads the post and the site's state in
+    one query; what it reads of the site is what `read_site()` reads: the same period,
+    settings, categories (in order, with counts) and months."""
+    from comments.models import ModerationSettings
+    from posts.models import ElectionPeriod
+
+    post = world["post"]
+    today = timezone.localdate()
+    ElectionPeriod.objects.create(
+        name="Local elections", starts_on=today - datetime.timedelta(days=3),
+        polling_day=today + datetime.timedelta(days=30), banner="**Purdah** applies",
+    )  # fmt: skip
+    ModerationSettings.objects.all().delete()
+    ModerationSettings.objects.create(close_after_days=9)
+    PostFactory(published_at=NOW - datetime.timedelta(days=70), categories=[CategoryFactory()])
+    day = post.local_date
+    with in_a_request() as held, CaptureQueriesContext(connection) as queries:
+        found, _, _ = pagedata.find(day, day + datetime.timedelta(days=1), post.slug)
+        state = pagedata.site()  # the page's banner, sidebar and discussion ask again
+    assert len(queries) == 1
+    assert held["site"] is state
+    alone = pagedata.read_site()
+    assert values(found) == values(Post.objects.get(pk=post.pk))
+    assert values(state.election_period) == values(alone.election_period)
+    assert state.election_period.name == "Local elections"
+    assert values(state.settings["discussion"]) == values(alone.settings["discussion"])
+    assert state.settings["discussion"].close_after_days == 9
+    assert [(values(c), c.num_posts) for c in state.categories] == [
+        (values(c), c.num_posts) for c in alone.categories
+    ]
+    assert len(state.categories) == 3
+    assert state.months == alone.months and len(state.months) == 2
+
+    # A post that is not there: None, and the site's state all the same.
+    with in_a_request() as held:
+        assert pagedata.find(day, day + datetime.timedelta(days=1), "no-such-post") is None
+        assert [c.pk for c in held["site"].categories] == [c.pk for c in alone.categories]
+
+
+def test_a_request_that_has_the_site_state_reads_only_the_post(world):
+    """(As on a post's first render after a comment, the site's state kept.)"""
+    post = world["post"]
+    day = post.local_date
+    with in_a_request():
+        state = pagedata.site()
+        with CaptureQueriesContext(connection) as queries:
+            found, _, _ = pagedata.find(day, day + datetime.timedelta(days=1), post.slug)
+            assert pagedata.site() is state
+    assert len(queries) == 1
+    assert values(found) == values(Post.objects.get(pk=post.pk))

@@ -31,9 +31,10 @@ EXPECTED = {
     # count, posts (with author and image), categories, tags, response counts, and the site's
     # state: the banner's period, the discussion settings and the sidebar (posts/pagedata.py)
     "home": 6,
-    # the post with its author, picture, terms, documents and neighbours; the site's state;
-    # the discussion, its counts and the page's comments together (comments/threads.py)
-    "detail": 3,
+    # the post with its author, picture, terms, documents and neighbours, and the site's
+    # state, in one (posts/pagedata.py); the discussion, its counts and the page's comments
+    # together (comments/threads.py)
+    "detail": 2,
     "archive-year": 6,  # as home
     "archive-month": 6,
     "archive-day": 6,

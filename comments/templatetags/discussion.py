@@ -117,12 +117,12 @@ def _shared_part(post, cpage, reply_param, period, own_ids=()):
 
 def _render_section(request, post, shared, csrf_token=None):
     """The section for this reader: the shared part, with their like and their form."""
-    likes = PostLike.objects.filter(post=post)
+    # (A reader with no visitor cookie has liked nothing: no query, nor one built.)
     if request.user.is_authenticated:
-        liked = likes.filter(user=request.user).exists()
+        liked = PostLike.objects.filter(post=post, user=request.user).exists()
     else:
         visitor = visitor_id(request)
-        liked = bool(visitor) and likes.filter(visitor=visitor).exists()
+        liked = bool(visitor) and PostLike.objects.filter(post=post, visitor=visitor).exists()
     reply_to = shared["reply_to"]
     form_html = None
     if not request.user.is_authenticated and REMEMBER_COOKIE not in request.COOKIES:
