@@ -6,7 +6,6 @@ or the same one when it is read with the post.
 """
 
 import contextlib
-
 import datetime
 
 import pytest
