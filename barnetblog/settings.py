@@ -119,6 +119,8 @@ TEMPLATES = [
             ],
             # `{% url %}` with its answers remembered (core/reversing.py), in every template.
             "builtins": ["core.templatetags.urls"],
+            # And `{% load static %}`'s addresses (core/templatetags/static_urls.py).
+            "libraries": {"static": "core.templatetags.static_urls"},
         },
     },
 ]

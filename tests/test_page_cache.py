@@ -647,6 +647,44 @@ def test_the_kept_header_marks_the_current_page_of_the_navigation(post, committe
         assert current == {"/": ["/"], "/about/": ["/about/"], post.get_absolute_url(): []}
 
 
+def header_and_footer(response):
+    html = response.content.decode()
+    header, footer = (
+        html.index(start)
+        for start in ('<header class="site-header">', '<footer class="site-footer">')
+    )
+    return (
+        html[header : html.index("</header>", header)],
+        html[footer : html.index("</footer>", footer)],
+    )
+
+
+def test_the_site_header_and_footer_are_made_once_per_process_as_the_template_makes_them(
+    post, committed, settings
+):
+    """{% constant %}: with every cache off, the header and footer (which show no data, only
+    settings and links) come from the process's own copies, byte for byte what the template
+    makes (it renders them every time with DEBUG on), the current page marked on each; a
+    changed setting shows at once."""
+    settings.PAGE_CACHE_ENABLED = settings.PAGE_CACHE_DATA = False
+    with committed():
+        FlatPage.objects.get_or_create(url="/about/", defaults={"title": "About", "content": "x"})
+    urls = ("/", "/about/", post.get_absolute_url(), f"/{post.local_date.year}/")
+    kept = {url: header_and_footer(get(url)) for url in urls}
+    assert kept == {url: header_and_footer(get(url)) for url in urls}
+    settings.DEBUG = True
+    made = {url: header_and_footer(get(url)) for url in urls}
+    settings.DEBUG = False
+    assert kept == made
+    assert all("Accessibility statement" in footer for _, footer in kept.values())
+    assert 'href="/" aria-current="page"' in kept["/"][0]
+    assert 'aria-current="page"' not in kept[post.get_absolute_url()][0]
+    assert 'href="/about/" aria-current="page"' in kept["/about/"][0]
+    settings.SITE_NAME = "Ward Three News"
+    header, footer = header_and_footer(get(post.get_absolute_url()))
+    assert ">Ward Three News</a>" in header and "Ward Three News is the personal blog" in footer
+
+
 @pytest.mark.usefixtures("data_cache_only")
 def test_a_search_box_shows_that_search_only(post):
     assert 'value="library"' in get("/search/?q=library").content.decode()

@@ -1,0 +1,58 @@
+"""`{% load static %}` with its addresses remembered: Django's library, the same tags.
+
+Registered under the label `static` (settings.TEMPLATES' `libraries`), so every template's
+`{% static %}`, the admin's included, is this one. A file's address is a function of its
+name, `STATIC_URL` and the storage's manifest of hashed names, none of which changes while a
+process runs (a deploy restarts it): each is asked of the storage once per process (at most
+`REMEMBERED` of them) instead of on every render, where the manifest storage cleans the
+name, looks its hash up and joins the address each time. Forgotten when a setting changes
+(in tests); with DEBUG on, asked every time.
+"""
+
+import threading
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags import static as django_static
+
+register = django_static.register.__class__()
+register.tags.update(django_static.register.tags)
+register.filters.update(django_static.register.filters)
+
+REMEMBERED = 1024
+
+_addresses = {}
+_lock = threading.Lock()
+
+
+@receiver(setting_changed)
+def _forget(**kwargs):
+    with _lock:
+        _addresses.clear()
+
+
+def static(path):
+    """As `django.templatetags.static.static`, remembered."""
+    if settings.DEBUG or not isinstance(path, str):
+        return django_static.StaticNode.handle_simple(path)
+    url = _addresses.get(path)
+    if url is None:
+        url = django_static.StaticNode.handle_simple(path)
+        with _lock:
+            if len(_addresses) < REMEMBERED:
+                _addresses[path] = url
+    return url
+
+
+class RememberedStaticNode(django_static.StaticNode):
+    def url(self, context):
+        return static(self.path.resolve(context))
+
+
+@register.tag("static")
+def do_static(parser, token):
+    return RememberedStaticNode.handle_token(parser, token)
+
+
+do_static.__doc__ = django_static.do_static.__doc__
