@@ -14,7 +14,7 @@ the templates read of them does not change (`tests/test_post_page_data.py` compa
 import datetime
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from core import pagecache
@@ -55,15 +55,26 @@ class Reader:
         qn = connection.ops.quote_name
         self.columns = [f"{alias}.{qn(field.column)}" for field in self.fields]
 
+        # Only the columns that have converters are converted (most have none).
+        self.converting = [
+            (i, converters, column)
+            for i, (converters, column) in enumerate(self.converters)
+            if converters
+        ]
+
     def make(self, values):
-        converted = []
-        for value, (converters, column) in zip(values, self.converters, strict=True):
+        if len(values) != len(self.fields):
+            raise ValueError(f"{len(values)} values for {len(self.fields)} columns")
+        db = connections[DEFAULT_DB_ALIAS]  # (once, not once a value)
+        converted = list(values)
+        for i, converters, column in self.converting:
+            value = converted[i]
             for converter in converters:
-                value = converter(value, column, connection)
-            converted.append(value)
+                value = converter(value, column, db)
+            converted[i] = value
         # from_db() takes the values in the order of the model's fields.
         return self.model.from_db(
-            connection.alias, self.in_model_order, [converted[i] for i in self.model_order]
+            DEFAULT_DB_ALIAS, self.in_model_order, [converted[i] for i in self.model_order]
         )
 
 
