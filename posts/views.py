@@ -111,7 +111,7 @@ def detail(request, year, month, day, slug):
 
 def _find(first, last, slug):
     """(post, previous post, next post, imprint) published between the dates with that slug,
-    or None (posts/pagedata.py: three queries)."""
+    or None (posts/pagedata.py: one query, with the site's state when it is not kept)."""
     found = pagedata.find(first, last, slug)
     if found is None:
         return None
