@@ -117,10 +117,11 @@ TEMPLATES = [
                 "core.context_processors.site",
                 "posts.context_processors.election_period",
             ],
-            # `{% url %}` with its answers remembered (core/reversing.py), in every template.
-            "builtins": ["core.templatetags.urls"],
-            # And `{% load static %}`'s addresses (core/templatetags/static_urls.py).
-            "libraries": {"static": "core.templatetags.static_urls"},
+            # `{% url %}` with its answers remembered (core/reversing.py), and `{% static %}`
+            # with its addresses (core/templatetags/static_urls.py), in every template.
+            # (A template that loads Django's `static` library gets Django's tag, as the
+            # admin's do: the same addresses, asked each time.)
+            "builtins": ["core.templatetags.urls", "core.templatetags.static_urls"],
         },
     },
 ]

@@ -1,12 +1,15 @@
-"""`{% load static %}` with its addresses remembered: Django's library, the same tags.
+"""`{% static %}` with its addresses remembered: Django's `static` library, the same tags.
 
-Registered under the label `static` (settings.TEMPLATES' `libraries`), so every template's
-`{% static %}`, the admin's included, is this one. A file's address is a function of its
-name, `STATIC_URL` and the storage's manifest of hashed names, none of which changes while a
-process runs (a deploy restarts it): each is asked of the storage once per process (at most
-`REMEMBERED` of them) instead of on every render, where the manifest storage cleans the
-name, looks its hash up and joins the address each time. Forgotten when a setting changes
-(in tests); with DEBUG on, asked every time.
+A builtin of the template engine (settings.TEMPLATES), so every template has it without
+`{% load static %}`; one that loads Django's library (the admin's) gets Django's tag, which
+gives the same addresses. (Registered under the label `static` instead, it would shadow
+Django's library, which `check --deploy` warns of: templates.W003.)
+
+A file's address is a function of its name, `STATIC_URL` and the storage's manifest of
+hashed names, none of which changes while a process runs (a deploy restarts it): each is
+asked of the storage once per process (at most `REMEMBERED` of them) instead of on every
+render, where the manifest storage cleans the name, looks its hash up and joins the address
+each time. Forgotten when a setting changes (in tests); with DEBUG on, asked every time.
 """
 
 import threading
