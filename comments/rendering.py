@@ -110,7 +110,8 @@ def _header(c, raw_name, name, urls, author_user_id):
         else ""
     )
     when = c.submit_date.astimezone(urls.zone)
-    shown = f"{when.day} {MONTHS[when.month - 1]} {when.year} at {when:%H:%M}"
+    # (Formatted from its numbers: strftime took a sixth of a comment's time.)
+    shown = f"{when.day} {MONTHS[when.month - 1]} {when.year} at {when.hour:02}:{when.minute:02}"
     return (
         '    <header class="comment-meta">\n'
         f'      <span class="comment-initials" aria-hidden="true">{escape(initials(raw_name))}'

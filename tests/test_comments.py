@@ -718,3 +718,20 @@ def test_the_thread_shows_each_comment_as_the_comment_model_would(db):
         assert (row.removal_rule and row.removal_rule.number) == (rule and rule.number)
     assert [c.name for c in comments[:4]] == ["Ann Other", "Priya Shah", "jbloggs", "Joe B."]
     assert (found.public_count, found.like_count) == (4, 0)
+
+
+def test_a_comments_time_is_shown_in_london_time_with_two_digit_hours(client):
+    """`comments/rendering.py` writes the date as the template's `j F Y \\a\\t H:i` did, in
+    Europe/London: summer time, winter time, and hours before ten with their leading zero."""
+    post = PostFactory(published_at=datetime.datetime(2026, 1, 2, 9, tzinfo=datetime.UTC))
+    summer = CommentFactory(post=post)
+    winter = CommentFactory(post=post)
+    Comment.objects.filter(pk=summer.pk).update(
+        submit_date=datetime.datetime(2026, 7, 1, 7, 5, tzinfo=datetime.UTC)
+    )
+    Comment.objects.filter(pk=winter.pk).update(
+        submit_date=datetime.datetime(2026, 12, 24, 23, 59, tzinfo=datetime.UTC)
+    )
+    html = client.get(post.get_absolute_url()).content.decode()
+    assert '<time datetime="2026-07-01T08:05:00+01:00">1 July 2026 at 08:05</time>' in html
+    assert '<time datetime="2026-12-24T23:59:00+00:00">24 December 2026 at 23:59</time>' in html
