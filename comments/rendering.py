@@ -23,7 +23,7 @@ MONTHS = [
 
 def initials(name):
     """Up to two initials for a commenter's name (no third-party avatars)."""
-    letters = [part[0] for part in str(name).split() if part and part[0].isalnum()]
+    letters = [part[0] for part in str(name).split() if part[0].isalnum()]
     return "".join(letters[:2]).upper() or "?"
 
 
@@ -78,19 +78,17 @@ def _render(node, out, urls, author_user_id, discussion_open):
                 " Only you can see it for now.</p>\n"
             )
         out.append(f'    <div class="comment-text">{c.comment_html}</div>\n')
-        actions = []
-        if discussion_open and c.is_visible:
-            actions.append(
-                f'<a href="{urls.reply}{pk}/" data-reply-to="{pk}">'
-                f'Reply<span class="visually-hidden"> to {name}</span></a>'
-            )
         if c.is_visible:
-            actions.append(
+            report = (
                 f'<a class="comment-report-link" href="{urls.report}{pk}/" rel="nofollow">'
                 f'Report<span class="visually-hidden"> the comment by {name}</span></a>'
             )
-        if actions:
-            out.append(f'    <p class="comment-reply">{" ".join(actions)}</p>\n')
+            if discussion_open:
+                report = (
+                    f'<a href="{urls.reply}{pk}/" data-reply-to="{pk}">'
+                    f'Reply<span class="visually-hidden"> to {name}</span></a> {report}'
+                )
+            out.append(f'    <p class="comment-reply">{report}</p>\n')
     out.append("  </article>\n")
     if node.children:
         out.append('  <ol class="comment-children">\n')
