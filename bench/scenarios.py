@@ -266,10 +266,12 @@ class Residents:
         self.elapsed = time.monotonic() - self.started
         return self
 
-    def _error(self, kind):
+    def _error(self, kind, sent_at):
+        """An error answer to a request sent at `sent_at` (when it was sent, not answered:
+        one sent while the database was away can be answered after it is back)."""
         with self.lock:
             self.errors[kind] = self.errors.get(kind, 0) + 1
-            self.error_times.append(time.monotonic())
+            self.error_times.append(sent_at)
 
     def _form(self, path):
         status, _, body = request(self.port, "GET", path)
@@ -285,18 +287,21 @@ class Residents:
         for n in numbers:
             path = self.paths[n % len(self.paths)]
             for _ in range(self.max_tries):
+                sent = [time.monotonic()]  # when the form's GET, then its POST, was sent
                 try:
-                    if self._post_one(n, path):
+                    if self._post_one(n, path, sent):
                         break
                 except (OSError, http.client.HTTPException) as error:
-                    self._error(type(error).__name__ if "GET" not in str(error) else str(error))
+                    self._error(
+                        type(error).__name__ if "GET" not in str(error) else str(error), sent[0]
+                    )
                 time.sleep(self.retry_pause)
             else:
                 self.gave_up.append(n)
             if self.on_progress:
                 self.on_progress(self)
 
-    def _post_one(self, n, path):
+    def _post_one(self, n, path, sent):
         action, fields = self._form(path)
         wait = float(fields["timestamp"]) + self.writing_seconds + 0.05 - time.time()
         if wait > 0:
@@ -309,6 +314,7 @@ class Residents:
             honeypot="",
         )
         body = urllib.parse.urlencode(fields)
+        sent[0] = time.monotonic()
         if n % 10 == 0:  # a double click: the same POST twice at once
             answers = [None, None]
 
@@ -327,7 +333,7 @@ class Residents:
                 thread.join()
             good = [a for a in answers if a[0] == 302 and "#comment-" in a[1]]
             for bad in (a for a in answers if a not in good):
-                self._error(f"HTTP {bad[0]}")
+                self._error(f"HTTP {bad[0]}", sent[0])
             if len(good) == 2:
                 with self.lock:
                     self.double_clicks += 1
@@ -341,7 +347,7 @@ class Residents:
         if status == 302 and "#comment-" in location:
             self._ack(n, location)
             return True
-        self._error(f"HTTP {status}")
+        self._error(f"HTTP {status}", sent[0])
         return False
 
     def _ack(self, n, location):
@@ -482,6 +488,8 @@ def scenario_restart(port, paths, database_url, pg, args):
     problems = check_comments(result, residents, by_email, duplicates)
     if "up" in events:
         after = [t for t in residents.acked_at if t > events["starting"]]
+        # Errors by when their request was sent: one sent while the database was away may be
+        # answered (a 503) after another worker has already accepted a comment again.
         during = [t for t in residents.error_times if t >= events["stop"]]
         result.update(
             database_down_seconds=round(events["starting"] - events["stopped"], 2),
