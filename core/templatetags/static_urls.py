@@ -7,12 +7,12 @@ Django's library, which `check --deploy` warns of: templates.W003.)
 
 A file's address is a function of its name, `STATIC_URL` and the storage's manifest of
 hashed names, none of which changes while a process runs (a deploy restarts it): each is
-asked of the storage once per process (at most `REMEMBERED` of them) instead of on every
+asked of the storage once per process (the last 1,024 asked are kept) instead of on every
 render, where the manifest storage cleans the name, looks its hash up and joins the address
 each time. Forgotten when a setting changes (in tests); with DEBUG on, asked every time.
 """
 
-import threading
+import functools
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -23,29 +23,23 @@ register = django_static.register.__class__()
 register.tags.update(django_static.register.tags)
 register.filters.update(django_static.register.filters)
 
-REMEMBERED = 1024
-
-_addresses = {}
-_lock = threading.Lock()
-
-
-@receiver(setting_changed)
-def _forget(**kwargs):
-    with _lock:
-        _addresses.clear()
-
 
 def static(path):
     """As `django.templatetags.static.static`, remembered."""
     if settings.DEBUG or not isinstance(path, str):
         return django_static.StaticNode.handle_simple(path)
-    url = _addresses.get(path)
-    if url is None:
-        url = django_static.StaticNode.handle_simple(path)
-        with _lock:
-            if len(_addresses) < REMEMBERED:
-                _addresses[path] = url
-    return url
+    return _remembered(path)
+
+
+# As core/reversing.py remembers URLs.
+@functools.lru_cache(maxsize=1024)
+def _remembered(path):
+    return django_static.StaticNode.handle_simple(path)
+
+
+@receiver(setting_changed)
+def _forget(**kwargs):
+    _remembered.cache_clear()
 
 
 class RememberedStaticNode(django_static.StaticNode):
