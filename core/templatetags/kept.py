@@ -47,29 +47,14 @@ class KeptNode(template.Node):
             return self.nodelist.render(context)
         values = [str(part.resolve(context)) for part in (self.name, *self.parts)]
         values.append(str(context.get("SITE_URL", "")))
-        digest = hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:32]
-        html = pagecache.cached(
-            f"html:{values[0]}:{digest}", lambda: str(self.nodelist.render(context)), "content"
-        )
+        html = self.keep(values, lambda: str(self.nodelist.render(context)))
         # Our own templates made it, everything in it escaped as they escape it.
         return mark_safe(html)  # noqa: S308
 
-
-@register.tag
-def kept(parser, token, end="endkept"):
-    bits = token.split_contents()
-    if len(bits) < 2:
-        raise template.TemplateSyntaxError(
-            f'{{% {bits[0]} %}} takes a name, as in {{% {bits[0]} "part" %}}'
-        )
-    unless = None
-    if len(bits) >= 4 and bits[-2] == "unless":
-        unless = parser.compile_filter(bits[-1])
-        bits = bits[:-2]
-    name, *parts = (parser.compile_filter(bit) for bit in bits[1:])
-    nodelist = parser.parse((end,))
-    parser.delete_first_token()
-    return KeptNode(name, parts, unless, nodelist)
+    def keep(self, values, render):
+        """The part's HTML for `values` (its name first), kept; `render()` makes it."""
+        digest = hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:32]
+        return pagecache.cached(f"html:{values[0]}:{digest}", render, "content")
 
 
 _constants = OrderedDict()
@@ -83,27 +68,44 @@ def _forget_constants(**kwargs):
 
 
 class ConstantNode(KeptNode):
-    def render(self, context):
-        if settings.DEBUG or (self.unless is not None and self.unless.resolve(context)):
-            return self.nodelist.render(context)
-        values = [str(part.resolve(context)) for part in (self.name, *self.parts)]
-        values.append(str(context.get("SITE_URL", "")))
+    def keep(self, values, render):
+        if settings.DEBUG:
+            return render()
         key = "\x1f".join(values)
         with _constants_lock:
             html = _constants.get(key)
             if html is not None:
                 _constants.move_to_end(key)
         if html is None:
-            html = str(self.nodelist.render(context))
+            html = render()
             with _constants_lock:
                 _constants[key] = html
                 while len(_constants) > CONSTANT_PARTS:
                     _constants.popitem(last=False)
-        # Our own templates made it, everything in it escaped as they escape it.
-        return mark_safe(html)  # noqa: S308
+        return html
+
+
+def _parse(parser, token, node_class, end):
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(
+            f'{{% {bits[0]} %}} takes a name, as in {{% {bits[0]} "part" %}}'
+        )
+    unless = None
+    if len(bits) >= 4 and bits[-2] == "unless":
+        unless = parser.compile_filter(bits[-1])
+        bits = bits[:-2]
+    name, *parts = (parser.compile_filter(bit) for bit in bits[1:])
+    nodelist = parser.parse((end,))
+    parser.delete_first_token()
+    return node_class(name, parts, unless, nodelist)
+
+
+@register.tag
+def kept(parser, token):
+    return _parse(parser, token, KeptNode, "endkept")
 
 
 @register.tag
 def constant(parser, token):
-    node = kept(parser, token, end="endconstant")
-    return ConstantNode(node.name, node.parts, node.unless, node.nodelist)
+    return _parse(parser, token, ConstantNode, "endconstant")
