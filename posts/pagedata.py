@@ -101,10 +101,8 @@ class _Sql(WrittenOnce):
         # The post, with its author and picture (one row), as a common table expression the
         # rest of the query reads its id and date of publication from. Its columns are
         # named c0, c1… (the three tables share column names).
-        self.post_width = (
-            len(self.post.columns) + len(self.author.columns) + len(self.image.columns)
-        )
         found_columns = [*self.post.columns, *self.author.columns, *self.image.columns]
+        self.post_width = len(found_columns)
         self.found = (
             "SELECT "  # noqa: S608
             + ", ".join(f"{column} AS c{i}" for i, column in enumerate(found_columns))
@@ -195,12 +193,13 @@ class _Sql(WrittenOnce):
             f"SELECT -1 AS k, f.*, {no_around} FROM f"  # noqa: S608
             f" UNION ALL SELECT ar.k, {no_post}, ar.* FROM ({around}) ar"
         )
+        # By kind, then by the two keys, then by id (a row's first column of its own).
+        find_order = [1, first + width + 1, first + width + 2, first + 1]
         self.find = (
             f"WITH f AS ({self.found}) {rows}"  # noqa: S608
-            f" ORDER BY 1, {first + width + 1}, {first + width + 2}, {first + 1}"
+            f" ORDER BY {', '.join(map(str, find_order))}"
         )
         self.find_width = 1 + self.post_width + self.around_width
-        self._find_rows, self._find_order = rows, (first + width + 1, first + width + 2, first + 1)
 
         # The sidebar, in one query: categories with published posts (kind 0), by name, with
         # their numbers of them (as `Category.objects.with_published_counts()`), then the
@@ -251,24 +250,33 @@ class _Sql(WrittenOnce):
             f" WHERE e.{on} <= %s AND e.{until} >= %s ORDER BY e.{on} DESC LIMIT 1) e ON 1 = 1"
             f"{joins} LEFT JOIN ({self.sidebar}) sb ON 1 = 1"
         )
-        self.site = f"{site_rows} ORDER BY sb.k, sb.t{name_at}, sb.m DESC, sb.t0"
+        # By position: the period's and settings' columns, then the sidebar's (sb.k, t0…, m
+        # and n): sb.k, the category's name, sb.m newest first, then sb.t0 (its id).
+        at, n_terms = len(columns), len(self.category.columns)
+        site_order = [
+            (at + 1, ""),
+            (at + 2 + name_at, ""),
+            (at + 2 + n_terms, " DESC"),
+            (at + 2, ""),
+        ]
+        self.site = f"{site_rows} ORDER BY {', '.join(f'{p}{d}' for p, d in site_order)}"
 
         # A post's page made after a change to the content needs both: the post's rows (part
         # 0), then the site's (part 1), each part's columns NULL on the other's rows, in one
         # query. (Two branches, each a query of its own: each one's NULLs take the other's
-        # types.) Ordered by part, then as each query orders its own rows.
-        site_width = len(columns) + 1 + len(self.category.columns) + 2
-        # The position before the sidebar's first column (sb.k, then t0…, m and n).
-        sb = 1 + self.find_width + len(columns)
-        key, name, pk = (position + 1 for position in self._find_order)
+        # types.) Ordered by part, then as each query orders its own rows (their positions
+        # moved past the part, and the site's past the post's columns).
+        site_width = at + 1 + n_terms + 2
+        order = [
+            "1",
+            *(str(1 + p) for p in find_order),
+            *(f"{1 + self.find_width + p}{d}" for p, d in site_order),
+        ]
         self.find_with_site = (
             f"WITH f AS ({self.found})"  # noqa: S608
-            f" SELECT 0 AS part, fd.*, {', '.join(['NULL'] * site_width)}"
-            f" FROM ({self._find_rows}) fd"
+            f" SELECT 0 AS part, fd.*, {', '.join(['NULL'] * site_width)} FROM ({rows}) fd"
             f" UNION ALL SELECT 1, {', '.join(['NULL'] * self.find_width)}, st.*"
-            f" FROM ({site_rows}) st"
-            f" ORDER BY 1, 2, {key}, {name}, {pk}, {sb + 1}, {sb + 2 + name_at},"
-            f" {sb + 2 + len(self.category.columns)} DESC, {sb + 2}"
+            f" FROM ({site_rows}) st ORDER BY {', '.join(order)}"
         )
 
 
