@@ -30,6 +30,7 @@ fresh page, marked private. So do previews, staff, POSTs and anything setting a 
 If the cache cannot be reached, pages are rendered from the database as if there were none.
 """
 
+import contextlib
 import functools
 import gzip
 import hashlib
@@ -208,6 +209,17 @@ def _forget_request_generations():
         values.clear()
 
 
+@contextlib.contextmanager
+def request_scope():
+    """What one request reads once (its generations, `once_per_request` values) is kept
+    within this block: PageCacheMiddleware handles each request in one."""
+    _request.generations, _request.values = {}, {}
+    try:
+        yield
+    finally:
+        _request.generations = _request.values = None
+
+
 def once_per_request(name, build):
     """`build()`'s result, built at most once in the request being handled (every part of a
     page that needs the same data shares it), and afresh after the request changes content;
@@ -332,11 +344,8 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        _request.generations, _request.values = {}, {}
-        try:
+        with request_scope():
             return self.handle(request)
-        finally:
-            _request.generations = _request.values = None
 
     def handle(self, request):
         if not self.may_serve_cached(request):

@@ -590,13 +590,10 @@ def test_a_page_made_afresh_reads_the_cache_once_for_each_generation(post, monke
 def test_each_reader_gets_kept_data_of_their_own_to_change(db):
     """A value kept in the process's copies comes back as a new object every time, as from
     the cache itself: what one request changes, the next does not see."""
-    pagecache._request.generations = {}
-    try:
+    with pagecache.request_scope():
         first = pagecache.cached("a-list", lambda: ["as built"])
         first.append("changed by the first request")
         again = pagecache.cached("a-list", lambda: ["built again"])
-    finally:
-        pagecache._request.generations = None
     assert again == ["as built"]
 
 

@@ -233,11 +233,8 @@ def test_hand_written_sql_sees_what_published_sees(db):
 @contextlib.contextmanager
 def in_a_request():
     """What a request's `once_per_request` holds, as PageCacheMiddleware keeps it."""
-    pagecache._request.generations, pagecache._request.values = {}, {}
-    try:
+    with pagecache.request_scope():
         yield pagecache._request.values
-    finally:
-        pagecache._request.generations = pagecache._request.values = None
 
 
 def test_the_site_state_read_with_the_post_is_the_state_read_alone(world):
