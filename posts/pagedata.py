@@ -291,7 +291,11 @@ def find(first, last, slug):
     found = []
 
     def read_with_the_post():
-        params = [*_find_params(sql, first, last, slug), *_site_params(sql)]
+        published = sql.published_params()  # one "now" for the post and the site alike
+        params = [
+            *_find_params(sql, first, last, slug, published),
+            *_site_params(sql, published),
+        ]
         rows = _fetch(sql.find_with_site, params)
         width = sql.find_width
         found.append(_post_from(sql, [row[1 : 1 + width] for row in rows if row[0] == 0]))
@@ -300,7 +304,8 @@ def find(first, last, slug):
     site(read_with_the_post)
     if found:
         return found[0]
-    return _post_from(sql, _fetch(sql.find, _find_params(sql, first, last, slug)))
+    params = _find_params(sql, first, last, slug, sql.published_params())
+    return _post_from(sql, _fetch(sql.find, params))
 
 
 def _fetch(query, params):
@@ -309,9 +314,8 @@ def _fetch(query, params):
         return cursor.fetchall()
 
 
-def _find_params(sql, first, last, slug):
+def _find_params(sql, first, last, slug, published):
     moment = connection.ops.adapt_datetimefield_value  # as the ORM passes a date and time
-    published = sql.published_params()
     return [
         *published,
         moment(_local_midnight(first)),
@@ -398,11 +402,10 @@ def site(read=None):
 def read_site():
     """The `Site` now, in one query."""
     sql = _Sql.get()
-    return _site_from(sql, _fetch(sql.site, _site_params(sql)))
+    return _site_from(sql, _fetch(sql.site, _site_params(sql, sql.published_params())))
 
 
-def _site_params(sql):
-    published = sql.published_params()
+def _site_params(sql, published):
     today = connection.ops.adapt_datefield_value(timezone.localdate())
     return [today, today, *published, *sql.month_params, *published]
 
