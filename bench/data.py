@@ -4,9 +4,10 @@
   an earlier run's with `--keep-db` when it still holds the bench data;
 - sets Django up in this process on that database, as production runs (`DJANGO_DEBUG=false`);
 - fills it through the project's own code: the categories and tags by `posts.demo.category()`
-  and `posts.demo.tag()`, 30 posts by `Post.save()` (rendered Markdown, search index), and the
-  0/50/500 public comments by `comments.demo.add_comment()`, i.e. `Comment.objects.build_for()`
-  then `Comment.save()`, so django-comments-xtd threads them as the site itself would;
+  and `posts.demo.tag()`, 30 posts by `Post.save()` (rendered Markdown, search index) over about
+  five years, and the 0/50/500 public comments (and 0 to 8 on each other post) by
+  `comments.demo.add_comment()`, i.e. `Comment.objects.build_for()` then `Comment.save()`, so
+  django-comments-xtd threads them as the site itself would;
 - checks every reply sits one level under its parent, in its parent's thread, then runs
   `VACUUM ANALYZE` as autovacuum soon would.
 
@@ -30,6 +31,15 @@ SECRET_KEY = "barnetblog-bench-key-not-secret-not-for-production-0123456789"
 HOST = "127.0.0.1"
 COMMENT_COUNTS = (0, 50, 500)
 POSTS = 30  # published posts in all, the three discussion posts included
+# The other posts' comments: each has 0 to this many, as most posts of a real blog have a few
+# (with only three posts commented, PostgreSQL's generic plans expected hundreds of comments
+# on every post, and scanned whole tables for a post with none).
+FEW_COMMENTS = 8
+# The other posts are published this many days apart, so the sidebar lists about five years
+# of months, as a blog imported from WordPress does (not the two of a month's posts).
+DAYS_APART = 61
+# Which data an earlier run left (`--keep-db`): bumped whenever `fill_database()` changes.
+SITE_NAME = "Barnet Blog bench, data 2"
 SEED = 2011
 
 
@@ -130,9 +140,11 @@ def prepare_database(args):
         # updates (otherwise the figures drift while autovacuum catches up mid-run).
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+        from comments.models import Comment
+
         log(
             f"Filled it in {time.perf_counter() - started:.1f} s: {POSTS} posts, "
-            f"{sum(COMMENT_COUNTS)} comments saved through the model."
+            f"{Comment.objects.count()} comments saved through the model."
         )
     check_threads(posts)
     connections.close_all()
@@ -141,12 +153,15 @@ def prepare_database(args):
 
 def bench_posts():
     """{comment count: post} from a filled bench database, or None when it is not one."""
+    from django.contrib.sites.models import Site
     from django.db.utils import DatabaseError
 
     from comments.models import Comment
     from posts.models import Post
 
     try:
+        if not Site.objects.filter(pk=1, name=SITE_NAME).exists():
+            return None
         posts = {
             count: Post.objects.filter(title=f"Bench discussion with {count} comments").first()
             for count in COMMENT_COUNTS
@@ -218,7 +233,8 @@ def comment_text(rng):
 
 
 def fill_database():
-    """An author, categories, tags, 30 posts, and the 0/50/500-comment discussions."""
+    """An author, categories, tags, 30 posts over about five years, the 0/50/500-comment
+    discussions, and a few comments on each other post."""
     from django.contrib.auth import get_user_model
     from django.contrib.sites.models import Site
     from django.db import transaction
@@ -231,7 +247,7 @@ def fill_database():
     rng = random.Random(SEED)
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
-        Site.objects.update_or_create(pk=1, defaults={"domain": HOST, "name": "Barnet Blog"})
+        Site.objects.update_or_create(pk=1, defaults={"domain": HOST, "name": SITE_NAME})
         # Not posts.demo.load(): that also makes the demo's own posts, images and accounts.
         user = get_user_model().objects.create_user(
             "bench-councillor", "councillor@example.org", "bench-password-not-used", is_staff=True
@@ -239,7 +255,7 @@ def fill_database():
         author = Author.objects.create(user=user, display_name="Robert Rams", slug="robert-rams")
         categories = [posts_demo.category(name) for name in CATEGORIES]
         tags = [posts_demo.tag(name) for name in TAGS]
-        posts = {}
+        posts, others = {}, []
         for n in range(POSTS):
             # The three discussion posts are the newest, so the home page shows their counts.
             count = COMMENT_COUNTS[n] if n < len(COMMENT_COUNTS) else None
@@ -253,19 +269,32 @@ def fill_database():
                 author=author,
                 body=post_body(rng, n),
                 status=Post.Status.PUBLISHED,
-                published_at=now - datetime.timedelta(days=n + 1, hours=rng.randint(0, 8)),
+                published_at=now
+                - datetime.timedelta(days=published_days_ago(n), hours=rng.randint(0, 8)),
             )
             post.save()
             post.categories.set(rng.sample(categories, rng.randint(1, 2)))
             post.tags.set(rng.sample(tags, rng.randint(2, 4)))
             if count is not None:
                 posts[count] = post
+            else:
+                others.append(post)
+        for post in others:
+            add_comments(post, rng.randint(0, FEW_COMMENTS), user, author, rng)
         for count, post in posts.items():
             add_comments(post, count, user, author, rng)
             PostLike.objects.bulk_create(
                 PostLike(post=post, visitor=f"bench-visitor-{i}") for i in range(count // 10)
             )
     return posts
+
+
+def published_days_ago(n):
+    """The nth post's age: the discussion posts the newest, a day apart; the rest further
+    back, `DAYS_APART` days apart."""
+    if n < len(COMMENT_COUNTS):
+        return n + 1
+    return len(COMMENT_COUNTS) + (n - len(COMMENT_COUNTS) + 1) * DAYS_APART
 
 
 def add_comments(post, count, user, author, rng):

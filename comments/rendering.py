@@ -13,12 +13,8 @@ from html import escape  # Django's escape() is this, behind a lazy-string wrapp
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from core.dates import MONTHS
 from core.reversing import reverse
-
-MONTHS = [
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-]  # fmt: skip
 
 
 def initials(name):

@@ -384,10 +384,6 @@ class Site:
     categories: list  # categories with published posts, each with `num_posts`, by name
     months: list  # [{"month": first moment of a month, local time, "num_posts": n}], newest first
 
-    @property
-    def sidebar(self):
-        return {"categories": self.categories, "months": self.months}
-
 
 def site(read=None):
     """The site's state as every public page shows it, asked once per request at most, and

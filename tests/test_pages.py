@@ -162,6 +162,36 @@ def test_the_sidebar_lists_categories_and_months_on_every_page(client):
         assert 'href="/2012/09/">September 2012</a>' in html, url
 
 
+def test_the_sidebar_lists_every_month_in_london_time_newest_first(client):
+    """Fourteen months across a new year, each named in British English and linked to its
+    archive with its number of posts; a post at 23:30 UTC on 31 May is June's in London."""
+    author = AuthorFactory()
+    for month in range(1, 15):
+        year, month = 2011 + (month - 1) // 12, (month - 1) % 12 + 1
+        PostFactory(author=author, published_at=datetime.datetime(year, month, 10, tzinfo=LONDON))
+    PostFactory(
+        author=author, published_at=datetime.datetime(2011, 5, 31, 23, 30, tzinfo=datetime.UTC)
+    )
+    html = client.get("/").content.decode()
+    listed = re.findall(
+        r'<li><a href="(/\d{4}/\d{2}/)">(\w+ \d{4})</a> <span class="count">\((\d+)\)', html
+    )
+    assert listed[0] == ("/2012/02/", "February 2012", "1")
+    assert listed[1] == ("/2012/01/", "January 2012", "1")
+    assert listed[2] == ("/2011/12/", "December 2011", "1")
+    assert ("/2011/06/", "June 2011", "2") in listed and ("/2011/05/", "May 2011", "1") in listed
+    assert len(listed) == 14
+    for url, _name, _count in listed:
+        assert client.get(url).status_code == 200
+
+
+def test_the_sidebar_escapes_category_names(client):
+    PostFactory(categories=[CategoryFactory(name='Roads & "Rail" <2012>')])
+    html = client.get("/").content.decode()
+    assert 'Roads &amp; &quot;Rail&quot; &lt;2012&gt;</a> <span class="count">(1)</span>' in html
+    assert "<2012>" not in html
+
+
 def test_footer_pages_exist_and_are_linked_from_every_page(client):
     PostFactory()
     home = client.get("/").content.decode()

@@ -1,6 +1,7 @@
 """Template tags for the blog's pages: the sidebar, and Markdown for flat pages."""
 
 import json
+from html import escape
 
 from django import template
 from django.conf import settings
@@ -9,6 +10,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core import pagecache, sanitiser
+from core.dates import MONTHS
+from core.reversing import reverse
 from posts import pagedata
 
 register = template.Library()
@@ -24,7 +27,38 @@ def sidebar():
 
 
 def _render_sidebar():
-    return render_to_string("includes/sidebar.html", pagedata.site().sidebar)
+    state = pagedata.site()
+    return render_to_string(
+        "includes/sidebar.html",
+        {
+            "categories": _items(_category_item, state.categories),
+            "months": _items(_month_item, state.months),
+        },
+    )
+
+
+# The sidebar's lists grow with the site: a blog imported from WordPress may file its posts
+# under dozens of categories and list ten years of months. Written in Python, a month costs
+# about 1 µs; in the template, with `{% url %}`, `|date` and a number localised, it cost 30.
+
+
+def _items(item, found):
+    """The <li> elements of a sidebar list, as safe HTML (every value escaped)."""
+    return mark_safe("".join(item(each) for each in found))  # noqa: S308
+
+
+_ITEM = '<li><a href="{}">{}</a> <span class="count">({})</span></li>\n'
+
+
+def _category_item(category):
+    url = category.get_absolute_url()
+    return _ITEM.format(escape(url), escape(category.name), category.num_posts)
+
+
+def _month_item(found):
+    year, month = found["month"].year, found["month"].month
+    url = reverse("posts:archive-month", kwargs={"year": year, "month": month})
+    return _ITEM.format(escape(url), f"{MONTHS[month - 1]} {year}", found["num_posts"])
 
 
 @register.simple_tag(takes_context=True)
