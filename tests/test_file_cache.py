@@ -38,3 +38,26 @@ def test_the_folder_stays_bounded_though_culled_only_every_so_many_writes(tmp_pa
     for n in range(FileBasedCache.CULL_EVERY * 2):
         cache.set(f"entry-{n}", n, 60)
     assert len(list(tmp_path.glob("*.djcache"))) <= 10 + FileBasedCache.CULL_EVERY
+
+
+def test_a_full_folder_is_listed_once_every_tenth_of_its_entries_and_stays_bounded(tmp_path):
+    """Listing the folder costs in proportion to its entries: it is looked at again only after
+    a tenth of them have been written, so a write costs the same whatever the folder holds."""
+    cache = FileBasedCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 1000, "CULL_FREQUENCY": 3}})
+    listings = []
+    list_files = cache._list_cache_files
+
+    def counted():
+        found = list_files()
+        listings.append(len(found))
+        return found
+
+    cache._list_cache_files = counted
+    for n in range(3000):
+        cache.set(f"entry-{n}", n, 60)
+        entries = len(list(tmp_path.glob("*.djcache"))) if n % 100 == 0 else None
+        assert entries is None or entries <= 1000 + 1000 // FileBasedCache.CULL_SHARE + 1
+    # Fifty writes before the first look; then a tenth of what each look found.
+    assert listings[0] == FileBasedCache.CULL_EVERY - 1
+    assert len(listings) < 3000 / 60
+    assert max(listings) <= 1000 + 1000 // FileBasedCache.CULL_SHARE
