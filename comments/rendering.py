@@ -8,8 +8,12 @@ the URLs' fixed parts worked out once per page; everything a commenter wrote is 
 The markup is the one the recursive template wrote: the styles and tests read it.
 """
 
+import functools
 from html import escape  # Django's escape() is this, behind a lazy-string wrapper
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -25,7 +29,7 @@ def initials(name):
 
 def render_thread(nodes, post, discussion_open):
     """The <li> elements of `nodes` (threads.Node trees), as safe HTML."""
-    urls = _Urls()
+    urls = _urls(timezone.get_current_timezone(), get_urlconf(), get_script_prefix())
     author_user_id = post.author.user_id
     out = []
     for node in nodes:
@@ -33,12 +37,24 @@ def render_thread(nodes, post, discussion_open):
     return mark_safe("".join(out))  # noqa: S308 - every part is escaped or sanitised above
 
 
-class _Urls:
-    """The per-comment URLs, from one `reverse()` each per page (and the time zone the
-    dates are shown in, looked up once)."""
+@functools.lru_cache(maxsize=16)
+def _urls(zone, urlconf, prefix):
+    """The per-comment URLs' fixed parts, worked out once per process for each time zone,
+    URLconf and script prefix."""
+    return _Urls(zone)
 
-    def __init__(self):
-        self.zone = timezone.get_current_timezone()
+
+@receiver(setting_changed)
+def _forget(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _urls.cache_clear()
+
+
+class _Urls:
+    """The per-comment URLs' fixed parts, and the time zone the dates are shown in."""
+
+    def __init__(self, zone):
+        self.zone = zone
         self.permalink = reverse("comments:permalink", kwargs={"pk": 1}).removesuffix("1/")
         self.reply = reverse("comments:reply", kwargs={"pk": 1}).removesuffix("1/")
         self.report = reverse("comments:report", kwargs={"pk": 1}).removesuffix("1/")
