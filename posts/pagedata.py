@@ -415,21 +415,23 @@ def _site_from(sql, rows):
         values, at = first[at : at + len(reader.columns)], at + len(reader.columns)
         chosen[name] = reader.make(values) if values[0] is not None else reader.model()
     categories, months = [], []
+    zone = timezone.get_current_timezone()  # once, not twice a month
     for kind, *values, month, count in (row[at:] for row in rows):
         if kind == 0:
             category = sql.category.make(values)
             category.num_posts = count
             categories.append(category)
         elif kind == 1:
-            months.append({"month": _local_moment(month), "num_posts": count})
+            months.append({"month": _local_moment(month, zone), "num_posts": count})
     return Site(period, chosen, categories, months)
 
 
-def _local_moment(value):
+def _local_moment(value, zone):
     """A truncated date and time as the ORM's TruncMonth gives it: aware, in local time
-    (PostgreSQL answers a naive local time, SQLite text)."""
+    `zone` (PostgreSQL answers a naive local time, SQLite text), as `make_aware()` then
+    `localtime()` make it."""
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return timezone.localtime(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(zone)
