@@ -232,11 +232,12 @@ class PostQuerySet(models.QuerySet):
     def for_listing(self):
         """Everything a list of posts shows, fetched in a fixed number of queries.
 
-        The body and the search document are left in the database: lists show the summary.
+        The body and the search document are left in the database: lists show the summary,
+        and their categories but not their tags.
         """
         return (
             self.select_related("author", "image")
-            .prefetch_related("categories", "tags")
+            .prefetch_related("categories")
             .defer("body", "body_html", "search_vector")
         )
 

@@ -313,7 +313,7 @@ def test_search_pages_are_noindex(client, q):
     assert '<meta name="robots" content="noindex' in search_page(client, q)
 
 
-SEARCH_QUERIES = 5  # count, posts (with author and image), categories, tags, the site state
+SEARCH_QUERIES = 4  # count, posts (with author and image), categories, the site state
 
 
 def test_search_query_count_is_constant(client, django_assert_num_queries):
