@@ -1,4 +1,5 @@
-"""Template tags for the blog's pages: the sidebar, and Markdown for flat pages."""
+"""Template tags for the blog's pages: the sidebar, a post's terms and its JSON-LD, and Markdown
+for flat pages."""
 
 import json
 from html import escape
@@ -66,6 +67,9 @@ def _month_urls():
     return lambda year, month: reverse("posts:archive-month", kwargs={"year": year, "month": month})
 
 
+_TERM = '<li><a href="{}"{}>{}</a></li>'
+
+
 @register.simple_tag
 def post_terms(post, show_tags):
     """A post's categories (and, with `show_tags`, its tags) as a definition list, or nothing
@@ -89,9 +93,6 @@ def post_terms(post, show_tags):
         parts.append(f'  <dt>Tags</dt>\n  <dd><ul class="inline-list">{items}</ul></dd>\n')
     parts.append("</dl>\n")
     return mark_safe("".join(parts))  # noqa: S308 - every value is escaped above
-
-
-_TERM = '<li><a href="{}"{}>{}</a></li>'
 
 
 @register.simple_tag(takes_context=True)
