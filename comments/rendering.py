@@ -8,17 +8,13 @@ the URLs' fixed parts worked out once per page; everything a commenter wrote is 
 The markup is the one the recursive template wrote: the styles and tests read it.
 """
 
-import functools
 from html import escape  # Django's escape() is this, behind a lazy-string wrapper
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from core.dates import MONTHS
-from core.reversing import reverse
+from core.reversing import fixed_part, reverse
 
 
 def initials(name):
@@ -29,7 +25,9 @@ def initials(name):
 
 def render_thread(nodes, post, discussion_open):
     """The <li> elements of `nodes` (threads.Node trees), as safe HTML."""
-    urls = _urls(timezone.get_current_timezone(), get_urlconf(), get_script_prefix())
+    if not nodes:
+        return mark_safe("")
+    urls = _Urls()
     author_user_id = post.author.user_id
     out = []
     for node in nodes:
@@ -37,28 +35,23 @@ def render_thread(nodes, post, discussion_open):
     return mark_safe("".join(out))  # noqa: S308 - every part is escaped or sanitised above
 
 
-@functools.lru_cache(maxsize=16)
-def _urls(zone, urlconf, prefix):
-    """The per-comment URLs' fixed parts, worked out once per process for each time zone,
-    URLconf and script prefix."""
-    return _Urls(zone)
-
-
-@receiver(setting_changed)
-def _forget(*, setting, **kwargs):
-    if setting == "ROOT_URLCONF":
-        _urls.cache_clear()
-
-
 class _Urls:
-    """The per-comment URLs' fixed parts, and the time zone the dates are shown in."""
+    """The per-comment URLs' fixed parts, once per page (each a remembered `reverse()`), and
+    the time zone the dates are shown in."""
 
-    def __init__(self, zone):
-        self.zone = zone
-        self.permalink = reverse("comments:permalink", kwargs={"pk": 1}).removesuffix("1/")
-        self.reply = reverse("comments:reply", kwargs={"pk": 1}).removesuffix("1/")
-        self.report = reverse("comments:report", kwargs={"pk": 1}).removesuffix("1/")
+    def __init__(self):
+        self.zone = timezone.get_current_timezone()
+        self.permalink = _before_the_id("comments:permalink")
+        self.reply = _before_the_id("comments:reply")
+        self.report = _before_the_id("comments:report")
         self.house_rules = reverse("house-rules")
+
+
+def _before_the_id(viewname):
+    found = fixed_part(viewname, "1/", pk=1)
+    if found is None:
+        raise ValueError(f"{viewname}'s address must end in the comment's id and a slash")
+    return found
 
 
 def _render(node, out, urls, author_user_id, discussion_open):

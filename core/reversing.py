@@ -12,7 +12,8 @@ remembered: anything else (a model instance, a lazy string) is reversed afresh, 
 text could change.
 
 `{% url %}` uses it in every template (`core.templatetags.urls`, a builtin of the template
-engine), and so do the models' `get_absolute_url()`.
+engine), and so do the models' `get_absolute_url()`. `fixed_part()` is the part of an address
+that lists in Python (the thread, the sidebar) share between their items.
 """
 
 import functools
@@ -38,6 +39,17 @@ def reverse(viewname, args=None, kwargs=None, current_app=None):
     ):
         return _remembered(viewname, args, items, current_app, get_urlconf(), get_script_prefix())
     return django_reverse(viewname, args=args, kwargs=kwargs, current_app=current_app)
+
+
+def fixed_part(viewname, tail, **kwargs):
+    """The address of `viewname` for `kwargs`, less its last part `tail`: what many addresses
+    of one view share, for writing each by putting its own last part in (a comment's id, a
+    month). None when the address does not end in `tail`, as a changed URLconf might make it.
+
+        fixed_part("comments:reply", "1/", pk=1)  # "/comments/reply/"
+    """
+    url = reverse(viewname, kwargs=kwargs)
+    return url[: -len(tail)] if url.endswith(tail) else None
 
 
 @functools.lru_cache(maxsize=4096)

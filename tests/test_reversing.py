@@ -85,3 +85,8 @@ def test_every_templates_url_tag_is_the_remembering_one():
         Template("{% url 'posts:nothing-here' %}").render(Context())
     with pytest.raises(TemplateSyntaxError):
         Template("{% url %}")
+
+
+def test_the_fixed_part_of_an_address_is_what_its_last_part_follows():
+    assert reversing.fixed_part("comments:reply", "7/", pk=7) == "/comments/reply/"
+    assert reversing.fixed_part("comments:reply", "8/", pk=7) is None
