@@ -13,17 +13,12 @@ MONTHS = [
 ]  # fmt: skip
 
 
-def local(value):
-    """An aware date and time in the current time zone (the site's, Europe/London)."""
-    return timezone.localtime(value)
-
-
 def iso(value):
-    """As `|date:"c"`: ISO 8601 in local time, with its offset."""
-    return local(value).isoformat()
+    """As `|date:"c"`: ISO 8601 in local time (the site's, Europe/London), with its offset."""
+    return timezone.localtime(value).isoformat()
 
 
 def long_date(value):
     """As `|date:"j F Y"`: "2 December 2026", in local time."""
-    day = local(value)
+    day = timezone.localtime(value)
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
