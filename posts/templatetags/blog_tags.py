@@ -81,16 +81,12 @@ def post_terms(post, show_tags):
     if not categories and not tags:
         return ""
     parts = ['<dl class="post-terms">\n']
-    if categories:
-        items = "".join(
-            _TERM.format(escape(c.get_absolute_url()), "", escape(c.name)) for c in categories
-        )
-        parts.append(f'  <dt>Filed under</dt>\n  <dd><ul class="inline-list">{items}</ul></dd>\n')
-    if tags:
-        items = "".join(
-            _TERM.format(escape(t.get_absolute_url()), ' rel="tag"', escape(t.name)) for t in tags
-        )
-        parts.append(f'  <dt>Tags</dt>\n  <dd><ul class="inline-list">{items}</ul></dd>\n')
+    for heading, terms, rel in (("Filed under", categories, ""), ("Tags", tags, ' rel="tag"')):
+        if terms:
+            items = "".join(
+                _TERM.format(escape(t.get_absolute_url()), rel, escape(t.name)) for t in terms
+            )
+            parts.append(f'  <dt>{heading}</dt>\n  <dd><ul class="inline-list">{items}</ul></dd>\n')
     parts.append("</dl>\n")
     return mark_safe("".join(parts))  # noqa: S308 - every value is escaped above
 
