@@ -136,9 +136,12 @@ class _Sql(WrittenOnce):
 
         # One row per term, document or neighbouring post: its kind (0 a category, 1 a tag,
         # 2 a document, 3 the previous post, 4 the next), then its columns, padded with NULLs
-        # to the widest (the documents'), then the keys terms and documents are ordered by
-        # (by name for terms, by position then id for documents, as the models order them),
-        # then a neighbour's date of publication.
+        # to the widest (the documents'), then its rank among its kind (by name then id for
+        # terms, by position then id for documents, as the models order them: ranked by the
+        # database, so names sort by its collation), then a neighbour's date of publication.
+        # The rows come unordered and `_post_from()` orders them by kind and rank: sorting
+        # the query's wide rows took PostgreSQL about 0.25 ms of the 1.1 the query took;
+        # ranking each kind's few narrow rows costs it less than half of that.
         width = len(self.attachment.columns)
         # Typed NULLs: PostgreSQL resolves a UNION's column types two branches at a time, and
         # would take two untyped NULLs for text.
@@ -153,20 +156,25 @@ class _Sql(WrittenOnce):
         name_c = f"c.{qn(category.get_field('name').column)}"
         name_t = f"t.{qn(tag.get_field('name').column)}"
         position = f"d.{qn(attachment.get_field('position').column)}"
+
+        def rank(key, alias, meta):
+            return f"ROW_NUMBER() OVER (ORDER BY {key}, {alias}.{qn(meta.pk.column)})"
+
         # The neighbours, as `Post.get_previous_published()` and `get_next_published()`: their
         # id, title and slug line up with a document's id, title and file (integer, text, text).
         self.neighbour = Reader(Post, ["id", "title", "slug", "published_at"], "p")
         at, pk = col("published_at"), col("id")
-        neighbour = f"{padded(self.neighbour.columns[:3])}, 0, '', {at}"
+        neighbour = f"{padded(self.neighbour.columns[:3])}, 0, {at}"
         around = (
-            f"SELECT 0 AS k, {padded(self.category.columns)}, 0, {name_c}, {no_moment}"  # noqa: S608
-            f" FROM {qn(category.db_table)} c JOIN {categories} pc"
+            f"SELECT 0 AS k, {padded(self.category.columns)}, {rank(name_c, 'c', category)},"  # noqa: S608
+            f" {no_moment} FROM {qn(category.db_table)} c JOIN {categories} pc"
             f" ON pc.{category_column} = c.{qn(category.pk.column)}"
             f" WHERE pc.{post_column} = {found_pk}"
-            f" UNION ALL SELECT 1, {padded(self.tag.columns)}, 0, {name_t}, {no_moment}"
-            f" FROM {qn(tag.db_table)} t JOIN {tags} pt"
+            f" UNION ALL SELECT 1, {padded(self.tag.columns)}, {rank(name_t, 't', tag)},"
+            f" {no_moment} FROM {qn(tag.db_table)} t JOIN {tags} pt"
             f" ON pt.{tag_column} = t.{qn(tag.pk.column)} WHERE pt.{tag_post_column} = {found_pk}"
-            f" UNION ALL SELECT 2, {padded(self.attachment.columns)}, {position}, '', {no_moment}"
+            f" UNION ALL SELECT 2, {padded(self.attachment.columns)},"
+            f" {rank(position, 'd', attachment)}, {no_moment}"
             f" FROM {qn(attachment.db_table)} d"
             f" WHERE d.{qn(attachment.get_field('post').column)} = {found_pk}"
             f" UNION ALL SELECT * FROM (SELECT 3, {neighbour} FROM {qn(post.db_table)} p"
@@ -180,32 +188,24 @@ class _Sql(WrittenOnce):
         )
         # The whole page's post in one query: the post's row (kind -1), its columns then
         # NULLs for the others; then one row per term, document or neighbouring post (kinds
-        # 0 to 4): its kind, NULLs for the post's columns, then its columns, padded with
-        # NULLs to the widest (the documents'), then the keys terms and documents are ordered
-        # by (by name for terms, by position then id for documents, as the models order
-        # them), then a neighbour's date of publication. (Two branches: each one's untyped
-        # NULLs take the other's types.)
-        self.around_width = width + 4  # its kind, its columns, two keys, a date
+        # 0 to 4): its kind, NULLs for the post's columns, then its columns as above. (Two
+        # branches: each one's untyped NULLs take the other's types.)
+        self.around_width = width + 3  # its kind, its columns, its rank, a date
         no_post = ", ".join(["NULL"] * self.post_width)
         no_around = ", ".join(["NULL"] * self.around_width)
-        first = 2 + self.post_width  # the position of a row's first column of its own
         rows = (
             f"SELECT -1 AS k, f.*, {no_around} FROM f"  # noqa: S608
             f" UNION ALL SELECT ar.k, {no_post}, ar.* FROM ({around}) ar"
         )
-        # By kind, then by the two keys, then by id (a row's first column of its own).
-        find_order = [1, first + width + 1, first + width + 2, first + 1]
-        self.find = (
-            f"WITH f AS ({self.found}) {rows}"  # noqa: S608
-            f" ORDER BY {', '.join(map(str, find_order))}"
-        )
+        self.find = f"WITH f AS ({self.found}) {rows}"  # noqa: S608
         self.find_width = 1 + self.post_width + self.around_width
 
-        # The sidebar, in one query: categories with published posts (kind 0), by name, with
-        # their numbers of them (as `Category.objects.with_published_counts()`), then the
-        # months with posts (kind 1), newest first, in local time (as
-        # `Post.objects.published().months()`). Two branches: each branch's untyped NULLs
-        # take the other's types.
+        # The sidebar, in one query: categories with published posts (kind 0) with their
+        # numbers of them (as `Category.objects.with_published_counts()`) and their rank by
+        # name (by the database's collation, as the ORM orders them), then the months with
+        # posts (kind 1) in local time (as `Post.objects.published().months()`), unordered:
+        # `_site_from()` orders them. Two branches: each branch's untyped NULLs take the
+        # other's types.
         month, self.month_params = connection.ops.datetime_trunc_sql(
             "month", col("published_at"), (), timezone.get_default_timezone_name()
         )
@@ -214,12 +214,13 @@ class _Sql(WrittenOnce):
         no_term = ", ".join(["NULL"] * len(self.category.columns))
         month_at = len(self.category.columns) + 2
         self.sidebar = (
-            f"SELECT 0 AS k, {terms}, NULL AS m, COUNT(p.{qn(post.pk.column)}) AS n"  # noqa: S608
+            f"SELECT 0 AS k, {terms}, NULL AS m, COUNT(p.{qn(post.pk.column)}) AS n,"  # noqa: S608
+            f" {rank(name_c, 'c', category)} AS r"
             f" FROM {qn(category.db_table)} c JOIN {categories} pc"
             f" ON pc.{category_column} = c.{qn(category.pk.column)}"
             f" JOIN {qn(post.db_table)} p ON p.{qn(post.pk.column)} = pc.{post_column}"
             f" WHERE {published} GROUP BY {grouped}"
-            f" UNION ALL SELECT 1, {no_term}, {month}, COUNT(*) FROM {qn(post.db_table)} p"
+            f" UNION ALL SELECT 1, {no_term}, {month}, COUNT(*), 0 FROM {qn(post.db_table)} p"
             f" WHERE {published} GROUP BY {month_at}"
         )
 
@@ -243,40 +244,24 @@ class _Sql(WrittenOnce):
         columns = [*self.period.columns]
         for reader in self.settings.values():
             columns += reader.columns
-        name_at = self.category.fields.index(category.get_field("name"))
         site_rows = (
             f"SELECT {', '.join(columns)}, sb.* FROM (SELECT 1 AS one) o"  # noqa: S608
             f" LEFT JOIN (SELECT * FROM {qn(period.db_table)} e"
             f" WHERE e.{on} <= %s AND e.{until} >= %s ORDER BY e.{on} DESC LIMIT 1) e ON 1 = 1"
             f"{joins} LEFT JOIN ({self.sidebar}) sb ON 1 = 1"
         )
-        # By position: the period's and settings' columns, then the sidebar's (sb.k, t0…, m
-        # and n): sb.k, the category's name, sb.m newest first, then sb.t0 (its id).
-        at, n_terms = len(columns), len(self.category.columns)
-        site_order = [
-            (at + 1, ""),
-            (at + 2 + name_at, ""),
-            (at + 2 + n_terms, " DESC"),
-            (at + 2, ""),
-        ]
-        self.site = f"{site_rows} ORDER BY {', '.join(f'{p}{d}' for p, d in site_order)}"
+        self.site = site_rows
 
         # A post's page made after a change to the content needs both: the post's rows (part
         # 0), then the site's (part 1), each part's columns NULL on the other's rows, in one
         # query. (Two branches, each a query of its own: each one's NULLs take the other's
-        # types.) Ordered by part, then as each query orders its own rows (their positions
-        # moved past the part, and the site's past the post's columns).
-        site_width = at + 1 + n_terms + 2
-        order = [
-            "1",
-            *(str(1 + p) for p in find_order),
-            *(f"{1 + self.find_width + p}{d}" for p, d in site_order),
-        ]
+        # types.) The sidebar's columns: sb.k, t0…, m, n and r.
+        site_width = len(columns) + 1 + len(self.category.columns) + 3
         self.find_with_site = (
             f"WITH f AS ({self.found})"  # noqa: S608
             f" SELECT 0 AS part, fd.*, {', '.join(['NULL'] * site_width)} FROM ({rows}) fd"
             f" UNION ALL SELECT 1, {', '.join(['NULL'] * self.find_width)}, st.*"
-            f" FROM ({site_rows}) st ORDER BY {', '.join(order)}"
+            f" FROM ({site_rows}) st"
         )
 
 
@@ -330,6 +315,10 @@ def _post_from(sql, rows):
     """(post, previous post, next post) from the rows of `sql.find`, or None."""
     if not rows:
         return None
+    # The post's row (kind -1) first, then by kind and rank.
+    rows = sorted(rows, key=_by_kind_and_rank)
+    if rows[0][0] != -1:
+        return None
     n_post, n_author = len(sql.post.columns), len(sql.author.columns)
     row = rows[0][1 : 1 + sql.post_width]
     post = sql.post.make(row[:n_post])
@@ -339,7 +328,7 @@ def _post_from(sql, rows):
 
     found = {0: [], 1: [], 2: [], 3: [], 4: []}
     readers = {0: sql.category, 1: sql.tag, 2: sql.attachment}
-    for kind, *values, _, _, published_at in (row[1 + sql.post_width :] for row in rows[1:]):
+    for kind, *values, _, published_at in (row[1 + sql.post_width :] for row in rows[1:]):
         if kind >= 3:
             found[kind].append(sql.neighbour.make([*values[:3], published_at]))
             continue
@@ -351,6 +340,10 @@ def _post_from(sql, rows):
     _prefetched(post, "tags", found[1])
     _prefetched(post, "attachments", found[2])
     return post, next(iter(found[3]), None), next(iter(found[4]), None)
+
+
+def _by_kind_and_rank(row):
+    return row[0], row[-2] or 0  # (the post's own row has no rank)
 
 
 def _prefetched(instance, name, objects):
@@ -416,14 +409,24 @@ def _site_from(sql, rows):
         chosen[name] = reader.make(values) if values[0] is not None else reader.model()
     categories, months = [], []
     zone = timezone.get_current_timezone()  # once, not twice a month
-    for kind, *values, month, count in (row[at:] for row in rows):
+    for kind, *values, month, count, rank in (row[at:] for row in rows):
         if kind == 0:
             category = sql.category.make(values)
             category.num_posts = count
-            categories.append(category)
+            categories.append((rank, category))
         elif kind == 1:
             months.append({"month": _local_moment(month, zone), "num_posts": count})
+    categories = [category for _, category in sorted(categories, key=_first)]
+    months.sort(key=_month, reverse=True)
     return Site(period, chosen, categories, months)
+
+
+def _first(pair):
+    return pair[0]
+
+
+def _month(month):
+    return month["month"]
 
 
 def _local_moment(value, zone):
