@@ -21,6 +21,10 @@ def site(request):
         "SITE_URL": site_url,
         "canonical_url": canonical,
         "nav_current": _nav_current(request),
+        # The search page's words (its view names its own): empty elsewhere, since the site's
+        # header asks on every page, and a name missing from the context costs the template
+        # engine an exception.
+        "query": "",
     }
 
 

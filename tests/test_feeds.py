@@ -457,3 +457,20 @@ def test_feed_query_count_is_constant(client, django_assert_num_queries, url):
     assert response.status_code == 200
     assert len(feedparser.parse(response.content).entries) == 20
     assert small == EXPECTED_QUERIES[url], f"{url}: {small} queries"
+
+
+def test_a_post_page_advertises_the_feed_of_its_comments(client):
+    # 23:30 UTC on 31 March 2024 is 00:30 on 1 April in London (summer time): the feed's
+    # address has the post's London date, as the post's own address does.
+    post = PostFactory(
+        title="Library hours",
+        published_at=datetime.datetime(2024, 3, 31, 23, 30, tzinfo=datetime.UTC),
+    )
+    assert post.get_absolute_url() == "/2024/04/01/library-hours/"
+    html = client.get(post.get_absolute_url()).content.decode()
+    feed = "/2024/04/01/library-hours/feed/"
+    assert site_url() + feed in alternate_links(html)["application/rss+xml"]
+    response = client.get(feed)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/rss+xml")
+    assert "Library hours" in response.content.decode()

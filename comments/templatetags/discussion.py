@@ -132,6 +132,7 @@ def _render_section(request, post, shared, csrf_token=None):
         **shared,
         "request": request,
         "user": request.user,
+        "signed_in": request.user.is_authenticated,
         "post": post,
         "form": None if form_html else form_for(post, request, reply_to=reply_to),
         "form_html": form_html,
