@@ -386,21 +386,29 @@ class Post(models.Model):
             kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
         )
 
-    # The post's categories, tags and documents, as `.all()` gives them, but read straight
-    # from what `prefetch_related()` (or posts/pagedata.py) left: the post's page shows each
-    # list in two or three places, and each `post.categories.all` in a template makes a
-    # related manager and a queryset first (about 15 µs, on every first render).
+    # The post's categories, tags and documents, as `.all()` gives them, from what was read
+    # with the post: its page's data (posts/pagedata.py, `keep_lists()`) or
+    # `prefetch_related()`; else from the database. The post's page shows each list in two or
+    # three places, and each `post.categories.all` in a template makes a related manager and
+    # a queryset first. (Its data keeps plain lists, not the querysets `prefetch_related()`
+    # leaves: making those took about a twentieth of a first render, and they are slower to
+    # unpickle from the cache.)
     @property
     def category_list(self):
-        return _prefetched_or_all(self, "categories")
+        return _kept_or_all(self, "categories")
 
     @property
     def tag_list(self):
-        return _prefetched_or_all(self, "tags")
+        return _kept_or_all(self, "tags")
 
     @property
     def attachment_list(self):
-        return _prefetched_or_all(self, "attachments")
+        return _kept_or_all(self, "attachments")
+
+    def keep_lists(self, **lists):
+        """Keep lists of the post's categories, tags or documents read with it, by the
+        relation's name: what `category_list`, `tag_list` and `attachment_list` give."""
+        self._lists = lists
 
     @classmethod
     def render_body(cls, body, body_format):
@@ -537,13 +545,16 @@ class Post(models.Model):
 _NO_BREAK_SPACES = ("\u00a0", "\u202f", "\u2007")
 
 
-def _prefetched_or_all(instance, name):
-    """What `getattr(instance, name).all()` gives: the prefetched queryset, results in hand,
-    without making the related manager when there is one; else the manager's `all()`."""
-    cache = getattr(instance, "_prefetched_objects_cache", None)
+def _kept_or_all(post, name):
+    """What `getattr(post, name).all()` gives: the list kept with the post, the queryset
+    `prefetch_related()` left (without making the related manager), or `.all()`."""
+    kept = post.__dict__.get("_lists")
+    if kept is not None and name in kept:
+        return kept[name]
+    cache = getattr(post, "_prefetched_objects_cache", None)
     if cache is not None and name in cache:
         return cache[name]
-    return getattr(instance, name).all()
+    return getattr(post, name).all()
 
 
 def _local_midnight(date):

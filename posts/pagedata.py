@@ -267,8 +267,9 @@ class _Sql(WrittenOnce):
 
 def find(first, last, slug):
     """(post, previous post, next post) for the published post with `slug` published from the
-    local date `first` up to `last`, with its author, picture, categories, tags and documents
-    (as `prefetch_related` would leave them); None when there is no such post.
+    local date `first` up to `last`, with its author and picture (as `select_related` leaves
+    them) and its categories, tags and documents (`post.category_list`, `tag_list` and
+    `attachment_list`); None when there is no such post.
 
     One query. When the request has not read the site's state yet (`site()`) and it is not
     kept, as after any change to the content, that query reads the state too, and keeps it."""
@@ -336,25 +337,12 @@ def _post_from(sql, rows):
         found[kind].append(reader.make(values[: len(reader.columns)]))
     for attachment in found[2]:
         attachment.post = post
-    _prefetched(post, "categories", found[0])
-    _prefetched(post, "tags", found[1])
-    _prefetched(post, "attachments", found[2])
+    post.keep_lists(categories=found[0], tags=found[1], attachments=found[2])
     return post, next(iter(found[3]), None), next(iter(found[4]), None)
 
 
 def _by_kind_and_rank(row):
     return row[0], row[-2] or 0  # (the post's own row has no rank)
-
-
-def _prefetched(instance, name, objects):
-    """Leave `objects` where `prefetch_related(name)` leaves what it fetched: `instance.<name>
-    .all()` then answers from them, without a query."""
-    queryset = getattr(instance, name).all()
-    queryset._result_cache = list(objects)
-    queryset._prefetch_done = True
-    if not hasattr(instance, "_prefetched_objects_cache"):
-        instance._prefetched_objects_cache = {}
-    instance._prefetched_objects_cache[name] = queryset
 
 
 # Models of site-wide settings, by name: one row each (the first by id, or the model's
