@@ -117,11 +117,17 @@ TEMPLATES = [
                 "core.context_processors.site",
                 "posts.context_processors.election_period",
             ],
-            # `{% url %}` with its answers remembered (core/reversing.py), and `{% static %}`
-            # with its addresses (core/templatetags/static_urls.py), in every template.
+            # `{% url %}` with its answers remembered (core/reversing.py), `{% static %}`
+            # with its addresses (core/templatetags/static_urls.py), and `{% extends %}`
+            # finding the root template's blocks once (core/templatetags/inheritance.py),
+            # in every template.
             # (A template that loads Django's `static` library gets Django's tag, as the
             # admin's do: the same addresses, asked each time.)
-            "builtins": ["core.templatetags.urls", "core.templatetags.static_urls"],
+            "builtins": [
+                "core.templatetags.urls",
+                "core.templatetags.static_urls",
+                "core.templatetags.inheritance",
+            ],
         },
     },
 ]
