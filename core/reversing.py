@@ -13,10 +13,12 @@ text could change.
 
 `{% url %}` uses it in every template (`core.templatetags.urls`, a builtin of the template
 engine), and so do the models' `get_absolute_url()`. `fixed_part()` is the part of an address
-that lists in Python (the thread, the sidebar) share between their items.
+that lists in Python (the thread, the sidebar) share between their items, and `by_slug()` a
+function of a slug made from it (categories, tags).
 """
 
 import functools
+import re
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -50,6 +52,28 @@ def fixed_part(viewname, tail, **kwargs):
     """
     url = reverse(viewname, kwargs=kwargs)
     return url[: -len(tail)] if url.endswith(tail) else None
+
+
+# What Django's `slug` path converter matches: a slug it puts in an address unchanged.
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+\Z")
+
+
+def by_slug(viewname):
+    """A function of a slug that gives `reverse(viewname, kwargs={"slug": slug})`, from one
+    `reverse()` for the view when its address ends in the slug and "/" (as a category's or a
+    tag's does): the sidebar and a post's terms list several.
+
+        url = by_slug("posts:category")
+        url("roads")  # "/category/roads/"
+    """
+    head = fixed_part(viewname, "slug/", slug="slug")
+
+    def url(slug):
+        if head is not None and _SLUG.match(slug):
+            return f"{head}{slug}/"
+        return reverse(viewname, kwargs={"slug": slug})
+
+    return url
 
 
 @functools.lru_cache(maxsize=4096)

@@ -90,3 +90,24 @@ def test_every_templates_url_tag_is_the_remembering_one():
 def test_the_fixed_part_of_an_address_is_what_its_last_part_follows():
     assert reversing.fixed_part("comments:reply", "7/", pk=7) == "/comments/reply/"
     assert reversing.fixed_part("comments:reply", "8/", pk=7) is None
+
+
+@pytest.mark.parametrize("view", ["posts:category", "posts:tag", "posts:author"])
+def test_addresses_by_slug_are_what_reverse_gives(view):
+    set_script_prefix("/blog/")
+    url = reversing.by_slug(view)
+    for slug in ("roads", "parks-and-play", "A_1", "2026"):
+        assert url(slug) == django_reverse(view, kwargs={"slug": slug})
+    # What the slug converter does not match is left to reverse(): it raises as Django does.
+    for slug in ("caf\u00e9", "a/b", "", "roads?x=1"):
+        with pytest.raises(NoReverseMatch):
+            url(slug)
+
+
+def test_addresses_by_slug_of_another_shape_are_reversed_one_by_one():
+    url = reversing.by_slug("posts:category-feed")  # …/<slug>/feed/: no shared head
+    assert (
+        url("roads")
+        == "/category/roads/feed/"
+        == django_reverse("posts:category-feed", kwargs={"slug": "roads"})
+    )

@@ -29,7 +29,8 @@ def sidebar():
 def _render_sidebar():
     state = pagedata.site()
     month_url = _month_urls()
-    categories = "".join(_category_item(category) for category in state.categories)
+    category_url = reversing.by_slug("posts:category")
+    categories = "".join(_category_item(c, category_url) for c in state.categories)
     months = "".join(_month_item(found, month_url) for found in state.months)
     # Every value in them is escaped (or a number, or our own month names).
     return render_to_string(
@@ -45,8 +46,8 @@ def _render_sidebar():
 _ITEM = '<li><a href="{}">{}</a> <span class="count">({})</span></li>\n'
 
 
-def _category_item(category):
-    url = category.get_absolute_url()
+def _category_item(category, category_url):
+    url = category_url(category.slug)
     return _ITEM.format(escape(url), escape(category.name), category.num_posts)
 
 
@@ -81,11 +82,13 @@ def post_terms(post, show_tags):
     if not categories and not tags:
         return ""
     parts = ['<dl class="post-terms">\n']
-    for heading, terms, rel in (("Filed under", categories, ""), ("Tags", tags, ' rel="tag"')):
+    for heading, terms, view, rel in (
+        ("Filed under", categories, "posts:category", ""),
+        ("Tags", tags, "posts:tag", ' rel="tag"'),
+    ):
         if terms:
-            items = "".join(
-                _TERM.format(escape(t.get_absolute_url()), rel, escape(t.name)) for t in terms
-            )
+            url = reversing.by_slug(view)
+            items = "".join(_TERM.format(escape(url(t.slug)), rel, escape(t.name)) for t in terms)
             parts.append(f'  <dt>{heading}</dt>\n  <dd><ul class="inline-list">{items}</ul></dd>\n')
     parts.append("</dl>\n")
     return mark_safe("".join(parts))  # noqa: S308 - every value is escaped above
