@@ -426,6 +426,8 @@ def test_the_staff_preview_of_an_unpublished_post_is_noindex(client, state):
     assert "noindex" in head(response).robots
     assert "noindex" in response["X-Robots-Tag"]
     assert head(response).json_ld == []
+    # Its comments have no feed: nothing of it is public yet.
+    assert "Comments on" not in response.content.decode().split("</head>")[0]
 
 
 @pytest.mark.parametrize("q", ["", "council", "xylophone"])
