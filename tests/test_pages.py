@@ -358,3 +358,19 @@ def test_the_post_page_has_every_name_its_templates_ask_for(client, monkeypatch)
     html = client.get(post.get_absolute_url()).content.decode()
     assert "2 Responses to" in html
     assert asked_in_vain == []
+
+
+def test_a_list_shows_each_posts_own_count_of_responses(client):
+    base = datetime.datetime(2024, 5, 1, 9, tzinfo=LONDON)
+    quiet = PostFactory(title="Quiet; 12;", published_at=base)
+    one = PostFactory(title="One reply", published_at=base + datetime.timedelta(days=1))
+    busy = PostFactory(title="Busy", published_at=base + datetime.timedelta(days=2))
+    CommentFactory(post=one)
+    CommentFactory(parent=CommentFactory(post=busy))
+    CommentFactory(post=busy, pending=True)  # not public: not counted
+    html = client.get(reverse("posts:home")).content.decode()
+    for post, shown in ((quiet, "0 Responses"), (one, "1 Response"), (busy, "2 Responses")):
+        article = html.split(f'aria-labelledby="post-{post.pk}-title"')[1].split("</article>")[0]
+        count = re.search(r'class="response-count"><a [^>]*>([^<]*)<', article)[1]
+        assert count == shown, post.title
+    assert "Quiet; 12;" in html

@@ -4,7 +4,6 @@
 """
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 from django import template
@@ -149,13 +148,20 @@ def listed_posts(listed):
     pks = ",".join(str(pk) for pk in listed.pks)
     key = hashlib.sha256(pks.encode()).hexdigest()[:32]
     counts = pagecache.cached(f"responses:{key}", lambda: threads.response_counts(listed.pks))
-
-    def count(match):
-        n = counts.get(int(match[1]), 0)
-        return f"{n} Response{'' if n == 1 else 's'}"
-
+    # Each marker is followed by its post's id and ";" (includes/post_summary.html). Split on
+    # it, not matched by a regular expression made from it: the marker is new with each list
+    # made, so each would be compiled afresh (and crowd the `re` module's cache).
+    first, *rest = listed.html.split(listed.marker)
+    parts = [first]
+    for part in rest:
+        pk, semicolon, after = part.partition(";")
+        if not (semicolon and pk.isascii() and pk.isdigit()):
+            parts.append(listed.marker + part)  # (not written by the template: left as it is)
+            continue
+        n = counts.get(int(pk), 0)
+        parts.append(f"{n} Response{'' if n == 1 else 's'}{after}")
     # The list's HTML was made by our templates, with everything in it escaped.
-    return mark_safe(re.sub(re.escape(listed.marker) + r"(\d+);", count, listed.html))  # noqa: S308
+    return mark_safe("".join(parts))  # noqa: S308
 
 
 @register.simple_tag
