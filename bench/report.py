@@ -185,7 +185,8 @@ def write_report(
         "",
         f"Run {now}: gunicorn, {args.workers} sync workers × 1 thread, PostgreSQL, "
         f"`DJANGO_DEBUG=false`, GETs over loopback with `Accept-Encoding: gzip`, "
-        f"{args.seconds:g} s per page and case. {info['load generator']}.",
+        f"{args.rounds} round(s) over all the pages of {args.seconds:g} s per page and case, "
+        f"each figure the median of the rounds. {info['load generator']}.",
         "",
         *tables,
         "| machine | |",

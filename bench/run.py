@@ -1,15 +1,16 @@
 """Benchmark Barnet Blog's public pages under gunicorn and PostgreSQL.
 
     make bench                                  # or: .venv/bin/python bench/run.py
-    .venv/bin/python bench/run.py --seconds 5 --requests 500 --keep-db
+    .venv/bin/python bench/run.py --seconds 3 --rounds 5 --keep-db
 
 1. (Re)creates the PostgreSQL database `barnetblog_bench`, migrates it and fills it through the
    project's own code: an author, 30 published posts with categories and tags, and three posts
    with 0, 50 and 500 public comments, threaded up to the deepest allowed level (bench/data.py).
 2. Starts gunicorn (2 workers, 1 thread each) on a free loopback port against that database.
-3. For the home page and the three posts: counts SQL queries and bytes in-process (Django's
-   test client), then sends load over HTTP from 4 client threads (keep-alive where the server
-   offers it) and measures requests per second and p50/p99 latency (bench/load.py).
+3. For each page (/healthz, the home page, the posts, an archive, the feed, a search): counts
+   SQL queries and bytes in-process (Django's test client), then sends load over HTTP (wrk,
+   or its own client) in rounds over all the pages and measures requests per second and
+   p50/p99 latency, the median of the rounds (bench/load.py).
 4. Prints a Markdown table and writes it, with machine details, to bench/results/latest.md
    (bench/report.py).
 
@@ -23,6 +24,7 @@ does not start, a database error); gunicorn is always stopped.
 import argparse
 import os
 import signal
+import statistics
 import sys
 import urllib.parse
 from pathlib import Path
@@ -95,10 +97,14 @@ def parse_args(argv=None):
         help=f"Redis database for the warm mode; FLUSHDB'd first (default: {DEFAULT_REDIS_URL})",
     )
     parser.add_argument(
-        "--seconds", type=float, default=5.0, help="seconds of load per page and case (5)"
+        "--seconds", type=float, default=2.0, help="seconds of load per page, case and round (2)"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="2 s per page and case, 10 in-process runs"
+        "--rounds", type=int, default=3,
+        help="rounds over all the pages, /healthz included; each figure is their median (3)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--quick", action="store_true", help="1 round of 2 s per page and case, 10 in-process runs"
     )
     parser.add_argument(
         "--connections", type=int, default=16, help="open connections (wrk) or threads (16)"
@@ -109,7 +115,10 @@ def parse_args(argv=None):
         help="load generator: wrk when installed (auto), or the built-in Python client",
     )  # fmt: skip
     parser.add_argument(
-        "--warmup", type=float, default=1.0, help="seconds of unmeasured load first (1)"
+        "--warmup",
+        type=float,
+        default=1.0,
+        help="seconds of unmeasured load before a page is first measured (1)",
     )
     parser.add_argument("--runs", type=int, default=30, help="in-process runs per page (30)")
     parser.add_argument(
@@ -126,8 +135,8 @@ def parse_args(argv=None):
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.seconds, args.runs, args.warmup = 2.0, 10, 0.5
-    for name in ("connections", "threads", "workers", "runs"):
+        args.seconds, args.rounds, args.runs, args.warmup = 2.0, 1, 10, 0.5
+    for name in ("connections", "threads", "workers", "runs", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if args.seconds <= 0:
@@ -174,6 +183,19 @@ def bench_pages(posts):
         ("feed `/feed/`", "/feed/", ""),
         (f"search `?q={SEARCH_WORD}`", f"/search/?q={SEARCH_WORD}", ""),
     ]
+
+
+def median_of_rounds(found):
+    """One row's figures from its rounds: the median of each (requests summed)."""
+    cpus = [r["cpu"] for r in found if r["cpu"]]
+    cpu = {key: statistics.median(c[key] for c in cpus) for key in cpus[0]} if cpus else None
+    return {
+        "rate": statistics.median(r["rate"] for r in found),
+        "p50": statistics.median(r["p50"] for r in found),
+        "p99": statistics.median(r["p99"] for r in found),
+        "done": sum(r["done"] for r in found),
+        "cpu": cpu,
+    }
 
 
 def make_load(args, port, path, seconds, headers):
@@ -265,31 +287,39 @@ def main(argv=None):
                     failures.append(f"{mode}, {name}: HTTP {status}")
                 headers_seen[(mode, name)] = {"first": head, "second": head2}
                 sizes[(mode, name)] = (plain, gz)
-                for reader, reader_headers in READERS:
-                    if args.warmup:
-                        make_load(args, port, path, args.warmup, reader_headers).run()
-                    before = meter.snapshot()
-                    load = make_load(args, port, path, args.seconds, reader_headers).run()
-                    cpu = CpuMeter.usage(before, meter.snapshot(), load.done, load.elapsed)
-                    failures += [f"{mode}, {name}, {reader}: {e}" for e in load.errors[:3]]
-                    rows.append(
-                        {
-                            "mode": mode,
-                            "page": name,
-                            "reader": reader,
-                            "rate": load.rate,
-                            "p50": load.percentile(50) * 1000,
-                            "p99": load.percentile(99) * 1000,
-                            "done": load.done,
-                            "cpu": cpu,
-                        }
-                    )
-                    log(
-                        f"  {name}, {reader}: {load.rate:.0f} req/s, "
-                        f"p50 {rows[-1]['p50']:.1f} ms, p99 {rows[-1]['p99']:.1f} ms"
-                    )
-                    if cpu and cpu["others"] > 0.1:
-                        log(f"  Warning: other processes used {cpu['others']:.0%} meanwhile")
+            # Every page (the baseline /healthz too) once a round, the rounds one after the
+            # other: a busy spell of this shared machine slows one round of each page, not
+            # every measure of one page, and the median of the rounds sets it aside.
+            rounds = {}
+            for round_number in range(args.rounds):
+                for name, path, _ in pages:
+                    for reader, reader_headers in READERS:
+                        if args.warmup and round_number == 0:
+                            make_load(args, port, path, args.warmup, reader_headers).run()
+                        before = meter.snapshot()
+                        load = make_load(args, port, path, args.seconds, reader_headers).run()
+                        cpu = CpuMeter.usage(before, meter.snapshot(), load.done, load.elapsed)
+                        failures += [f"{mode}, {name}, {reader}: {e}" for e in load.errors[:3]]
+                        rounds.setdefault((name, reader), []).append(
+                            {
+                                "rate": load.rate,
+                                "p50": load.percentile(50) * 1000,
+                                "p99": load.percentile(99) * 1000,
+                                "done": load.done,
+                                "cpu": cpu,
+                            }
+                        )
+                        log(
+                            f"  [{round_number + 1}/{args.rounds}] {name}, {reader}: "
+                            f"{load.rate:.0f} req/s, p50 {load.percentile(50) * 1000:.1f} ms, "
+                            f"p99 {load.percentile(99) * 1000:.1f} ms"
+                        )
+                        if cpu and cpu["others"] > 0.1:
+                            log(f"  Warning: other processes used {cpu['others']:.0%} meanwhile")
+            for name, _, _ in pages:
+                for reader, _ in READERS:
+                    rows.append({"mode": mode, "page": name, "reader": reader,
+                                 **median_of_rounds(rounds[(name, reader)])})  # fmt: skip
             if proc.poll() is not None:
                 failures.append(f"{mode}: gunicorn exited early with {proc.returncode}")
         finally:
