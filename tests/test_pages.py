@@ -374,3 +374,13 @@ def test_a_list_shows_each_posts_own_count_of_responses(client):
         count = re.search(r'class="response-count"><a [^>]*>([^<]*)<', article)[1]
         assert count == shown, post.title
     assert "Quiet; 12;" in html
+
+
+def test_the_header_search_box_holds_the_search_words_and_elsewhere_none(client):
+    # (The site context processor names `query` as "" on every page; the search page's own
+    # context names the words, and wins.)
+    PostFactory(title="Library hours")
+    for path, params, shown in (("/search/", {"q": "library"}, "library"), ("/", {}, "")):
+        html = client.get(path, params).content.decode()
+        header = html.split('<header class="site-header">')[1].split("</header>")[0]
+        assert f'name="q" value="{shown}"' in header
