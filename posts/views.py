@@ -100,17 +100,7 @@ def detail(request, year, month, day, slug):
     if found is None:
         raise Http404("No such post.")
     post, previous_post, next_post, imprint = found
-    context = {
-        "post": post,
-        "previous_post": previous_post,
-        "next_post": next_post,
-        "imprint": imprint,
-        # Named, though false: the template asks six times, and a name missing from the
-        # context costs the template engine an exception each time (about 14 µs).
-        "is_preview": False,
-        "post_url": post.get_absolute_url(),  # once, not once for each of its four places
-    }
-    return TemplateResponse(request, "posts/post_detail.html", context)
+    return _post_page(request, post, previous_post, next_post, imprint)
 
 
 def _find(first, last, slug):
@@ -142,21 +132,26 @@ def preview(request, pk):
         .prefetch_related("categories", "tags", "attachments"),
         pk=pk,
     )
-    response = _render_post(request, post, is_preview=True)
+    dated = post.published_at is not None
+    previous_post = post.get_previous_published() if dated else None
+    next_post = post.get_next_published() if dated else None
+    response = _post_page(request, post, previous_post, next_post, _extras(post), is_preview=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _render_post(request, post, is_preview=False):
+def _post_page(request, post, previous_post, next_post, imprint, is_preview=False):
+    """A post's page: the public one, or a staff preview."""
     context = {
         "post": post,
+        "previous_post": previous_post,
+        "next_post": next_post,
+        "imprint": imprint,
+        # Named, though false on the public page: the template asks six times, and a name
+        # missing from the context costs the template engine an exception each time.
         "is_preview": is_preview,
-        "imprint": _extras(post),
-        "post_url": post.get_absolute_url(),
+        "post_url": post.get_absolute_url(),  # once, not once for each of its four places
     }
-    if post.published_at:
-        context["previous_post"] = post.get_previous_published()
-        context["next_post"] = post.get_next_published()
     return TemplateResponse(request, "posts/post_detail.html", context)
 
 
