@@ -371,18 +371,18 @@ class Post(models.Model):
     def get_absolute_url(self):
         if self.published_at is None:
             return reverse("posts:preview", kwargs={"pk": self.pk})
-        day = self.local_date
-        return reverse(
-            "posts:detail",
-            kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
-        )
+        return self._dated_address("posts:detail")
 
     def get_comments_feed_url(self):
         """The address of the feed of this post's comments (the post's own address, then
         `feed/`)."""
+        return self._dated_address("post-comments-feed")
+
+    def _dated_address(self, viewname):
+        """The address of `viewname` for this post's London date and slug."""
         day = self.local_date
         return reverse(
-            "post-comments-feed",
+            viewname,
             kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
         )
 
