@@ -13,6 +13,7 @@ the templates read of them does not change (`tests/test_post_page_data.py` compa
 
 import datetime
 from dataclasses import dataclass
+from operator import itemgetter
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
@@ -316,10 +317,8 @@ def _post_from(sql, rows):
     """(post, previous post, next post) from the rows of `sql.find`, or None."""
     if not rows:
         return None
-    # The post's row (kind -1) first, then by kind and rank.
+    # The post's row (kind -1) first, then by kind and rank. (Without the post, no row.)
     rows = sorted(rows, key=_by_kind_and_rank)
-    if rows[0][0] != -1:
-        return None
     n_post, n_author = len(sql.post.columns), len(sql.author.columns)
     row = rows[0][1 : 1 + sql.post_width]
     post = sql.post.make(row[:n_post])
@@ -404,17 +403,9 @@ def _site_from(sql, rows):
             categories.append((rank, category))
         elif kind == 1:
             months.append({"month": _local_moment(month, zone), "num_posts": count})
-    categories = [category for _, category in sorted(categories, key=_first)]
-    months.sort(key=_month, reverse=True)
+    categories = [category for _, category in sorted(categories, key=itemgetter(0))]
+    months.sort(key=itemgetter("month"), reverse=True)
     return Site(period, chosen, categories, months)
-
-
-def _first(pair):
-    return pair[0]
-
-
-def _month(month):
-    return month["month"]
 
 
 def _local_moment(value, zone):
