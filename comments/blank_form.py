@@ -38,33 +38,33 @@ _skeleton = None
 class _Skeleton:
     def __init__(self, post):
         token = secrets.token_hex(8)
-        self.markers = {
+        markers = {
             name: f"bb{name}{token}" for name in ("pk", "timestamp", "hash", "reply", "action")
         }
         form = CommentForm(post, initial={})
         form.initial.update(
-            object_pk=self.markers["pk"],
-            timestamp=self.markers["timestamp"],
-            security_hash=self.markers["hash"],
-            reply_to=self.markers["reply"],
+            object_pk=markers["pk"],
+            timestamp=markers["timestamp"],
+            security_hash=markers["hash"],
+            reply_to=markers["reply"],
         )
         html = render_to_string(
             "comments/form.html", {"form": form, "post": post, "user": AnonymousUser()}
         )
         action = f'action="{escape(_action(post))}"'
-        reply = f' value="{self.markers["reply"]}"'
+        reply = f' value="{markers["reply"]}"'
         if html.count(action) != 1 or html.count(reply) != 1:
             raise ValueError("comments/form.html does not render as the skeleton expects")
-        html = html.replace(action, f'action="{self.markers["action"]}"')
-        self.html = html.replace(reply, self.markers["reply"])
-        for marker in self.markers.values():
-            if self.html.count(marker) != 1:
+        html = html.replace(action, f'action="{markers["action"]}"')
+        html = html.replace(reply, markers["reply"])
+        for marker in markers.values():
+            if html.count(marker) != 1:
                 raise ValueError("comments/form.html does not render as the skeleton expects")
         self.content_type = str(post._meta)
         # The HTML as [text, name, text, name, …, text], markers in the order they come, so
         # that a form is one join, not five replace()s over the whole of it.
-        by_marker = {marker: name for name, marker in self.markers.items()}
-        found = re.split("(" + "|".join(map(re.escape, by_marker)) + ")", self.html)
+        by_marker = {marker: name for name, marker in markers.items()}
+        found = re.split("(" + "|".join(map(re.escape, by_marker)) + ")", html)
         self.pieces = [
             by_marker.get(piece, piece) if i % 2 else piece for i, piece in enumerate(found)
         ]
@@ -80,8 +80,7 @@ class _Skeleton:
             "hash": signer(None, self.content_type, object_pk, timestamp),
             "reply": "" if reply_to is None else f' value="{int(reply_to)}"',
         }
-        pieces = self.pieces
-        html = "".join(values[piece] if i % 2 else piece for i, piece in enumerate(pieces))
+        html = "".join(values[piece] if i % 2 else piece for i, piece in enumerate(self.pieces))
         # The template's output, with values that are escaped (or digits and hex) put in.
         return mark_safe(html)  # noqa: S308
 
