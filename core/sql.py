@@ -16,6 +16,8 @@ make a connection hold an unbounded number of them.
 
 import hashlib
 import threading
+from dataclasses import dataclass
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection
@@ -90,3 +92,102 @@ def _prepared_on_this_connection(cursor):
             names = {name for (name,) in cursor.cursor.fetchall()}
         state = connection._prepared_statements = (raw, names)
     return state[1]
+
+
+# --- Several queries' rows in one -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One SELECT of a `Packed` query: its columns, as (SQL expression, database type) pairs,
+    then the rest of it (`FROM …`; its `%s` parameters, the columns having none). A branch
+    `alone` (with its own ORDER BY … LIMIT) is put in parentheses as a query of its own."""
+
+    columns: tuple
+    rest: str
+    alone: bool = False
+
+
+# Types whose values share a column of a UNION without changing what the driver gives:
+# PostgreSQL takes the common type (text for varchar and text, bigint for integers).
+_FAMILIES = {
+    "varchar": "text", "char": "text", "character": "text", "text": "text",
+    "smallint": "integer", "integer": "integer", "bigint": "integer",
+    "serial": "integer", "bigserial": "integer", "smallserial": "integer",
+}  # fmt: skip
+
+
+def _family(db_type):
+    name = db_type.split("(")[0].strip().lower()
+    return _FAMILIES.get(name.split(" ")[0], name)
+
+
+class Packed:
+    """One query in place of several: the UNION ALL of `branches` ({name: Branch}), after the
+    common table expressions `ctes` ([(name, SQL)]).
+
+    Every row is one branch's: the branch's number, then its columns in places it shares
+    with the other branches' columns of the same type (a NULL of that type where it has
+    none), so that a row is as wide as the widest branch rather than all of them together:
+    the driver and the database handle every NULL sent (about 35 ns each, on a page of 150
+    comments a third of a millisecond for each 60 columns more).
+
+    `sql` is the query; `params({name: [values]})` its parameters in order (a common table
+    expression's or a branch's, by name; none where a name is not given); `rows_of(rows)`
+    its rows by branch, {name: [tuple of the branch's columns, in its order]}. A UNION's
+    rows come in no particular order: a branch whose rows need one carries what to sort by.
+    """
+
+    def __init__(self, branches, ctes=()):
+        self.names = list(branches)
+        self.order = [name for name, _ in ctes] + self.names
+        places = {}  # family -> [the first branch's type of each of its places]
+        positions = {}  # branch name -> [place of each column]
+        for name, branch in branches.items():
+            used = {}
+            positions[name] = []
+            for _, db_type in branch.columns:
+                family = _family(db_type)
+                n = used.get(family, 0)
+                used[family] = n + 1
+                known = places.setdefault(family, [])
+                if n == len(known):
+                    known.append(db_type)
+                positions[name].append((family, n))
+        layout = [(family, n) for family, types in places.items() for n in range(len(types))]
+        where = {place: i for i, place in enumerate(layout)}
+        selects = []
+        self._getters = []
+        for number, (name, branch) in enumerate(branches.items()):
+            at = {
+                where[place]: sql
+                for place, (sql, _) in zip(positions[name], branch.columns, strict=True)
+            }
+            slots = [
+                at.get(i, f"CAST(NULL AS {places[family][n]})")
+                for i, (family, n) in enumerate(layout)
+            ]
+            # Every part is SQL the apps wrote from their models (core/sql.py's callers).
+            select = f"SELECT {number} AS branch, {', '.join(slots)}{branch.rest}"  # noqa: S608
+            alone = f"SELECT * FROM ({select}) b{number}"  # noqa: S608
+            selects.append(alone if branch.alone else select)
+            indices = [1 + where[place] for place in positions[name]]
+            if len(indices) == 1:
+                self._getters.append(lambda row, i=indices[0]: (row[i],))
+            else:
+                self._getters.append(itemgetter(*indices))
+        with_ = f"WITH {', '.join(f'{name} AS ({sql})' for name, sql in ctes)} " if ctes else ""
+        self.sql = with_ + " UNION ALL ".join(selects)
+        self.width = 1 + len(layout)
+
+    def params(self, by_name):
+        return [value for name in self.order for value in by_name.get(name, ())]
+
+    def rows_of(self, rows):
+        found = {name: [] for name in self.names}
+        lists = [found[name] for name in self.names]
+        getters = self._getters
+        for row in rows:
+            number = row[0]
+            lists[number].append(getters[number](row))
+        return found
