@@ -290,8 +290,13 @@ def cached(name, build, scope="pages"):
 
     generation_key = SCOPES[scope]
     seen = _request_generations()
+    if seen is not None and generation_key in seen and _pending_invalidation:
+        # What this request read under the generation it saw (`once_per_request`, a read
+        # ahead) may predate a change this process has not been able to announce since:
+        # made afresh, and kept under no generation.
+        return build()
     try:
-        if seen is not None and generation_key in seen and not _pending_invalidation:
+        if seen is not None and generation_key in seen:
             # The generation this request has read already: no round trip for it, and none
             # for the value either when this process holds a copy.
             generation = seen[generation_key]

@@ -719,3 +719,15 @@ def test_the_release_is_named_by_the_files_that_make_pages(settings, tmp_path):
         names.append(pagecache.release())
     pagecache.release.cache_clear()
     assert names[0] == names[1] != names[2]
+
+
+def test_what_a_request_read_is_not_kept_while_an_invalidation_is_owed(db, monkeypatch):
+    """A request that read a generation, then finds this process owing the cache an
+    invalidation (it could not write one), builds what it needs and keeps none of it: what
+    it read before may predate the change."""
+    with pagecache.request_scope():
+        assert pagecache.cached("before", lambda: "read") == "read"
+        monkeypatch.setitem(pagecache._pending_invalidation, "since", time.time())
+        assert pagecache.cached("during", lambda: "built") == "built"
+        monkeypatch.delitem(pagecache._pending_invalidation, "since")
+        assert pagecache.cached("during", lambda: "built again") == "built again"
