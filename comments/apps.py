@@ -13,10 +13,13 @@ class CommentsConfig(AppConfig):
         # we keep replies in place under a "removed" placeholder instead.
         pre_save.disconnect(publish_or_unpublish_on_pre_save, sender="comments.Comment")
 
-        # The discussion settings come with the site's state that every page reads.
+        # The discussion settings come with the site's state that every page reads; a post's
+        # discussion is read with the post when the post must be read.
         from posts import pagedata
 
         from . import signals  # noqa: F401  (connects the page cache's receivers)
         from .models import ModerationSettings
+        from .threads import read_ahead
 
         pagedata.add_settings("discussion", ModerationSettings)
+        pagedata.add_read_ahead("discussion", read_ahead)

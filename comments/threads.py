@@ -1,12 +1,13 @@
 """Reading comments: top-level threads paginated, each thread's tree built in one query.
 
-A page of the post's discussion costs a fixed number of queries, however many comments:
-count the threads (and the public comments), then fetch every comment of the page's
-threads.
+A page of the post's discussion costs one query, however many comments: the counts of
+threads, public comments and likes, and every comment of the page's threads; none when the
+post's page reads it with the post (`read_ahead`, after a change to the content).
 """
 
 import datetime
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -15,7 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_comments_xtd.models import XtdComment
 
-from core.sql import WrittenOnce, execute
+from core import pagecache
+from core.sql import Branch, Packed, WrittenOnce, execute
 from posts.models import Post
 
 from .models import Comment, HouseRule, PostLike
@@ -76,9 +78,11 @@ class ThreadComment:
             self.pk, self.thread_id, self.parent_id, self.level, submit_date, self.user_id,
             user_name, self.user_url, self.comment_html, is_public, is_removed, is_spam,
             confirmed, erased_at, moderated_at, first_name, last_name, username, rule_number,
-            rule_title,
+            rule_title, _place_in_thread,
         ) = row  # fmt: skip
         # (Inline, not `_aware()`: a page of comments made this call hundreds of times.)
+        if submit_date.__class__ is str:  # SQLite, through a UNION: text, in UTC
+            submit_date = datetime.datetime.fromisoformat(submit_date)
         if submit_date.tzinfo is None:  # SQLite: naive, in UTC
             submit_date = submit_date.replace(tzinfo=datetime.UTC)
         self.submit_date = submit_date
@@ -105,7 +109,10 @@ class RuleCited:
 
 
 def _aware(value):
-    """A datetime column's value as an aware datetime: SQLite gives it naive, in UTC."""
+    """A datetime column's value as an aware datetime: SQLite gives it naive, in UTC (or,
+    through a UNION, as text)."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
     if value is None or not isinstance(value, datetime.datetime):
         return value
     return value if timezone.is_aware(value) else value.replace(tzinfo=datetime.UTC)
@@ -115,33 +122,85 @@ def discussion(post, page_number=1, own_ids=()):
     """The post's discussion at `page_number` (a bad page number gives page 1).
 
     One query whatever the number of comments, in SQL written once per process (see `_Sql`):
-    the counts (the threads the viewer may see, the post's public comments and its likes) on
-    every row, joined to every comment of the page's threads (their ids a LIMIT/OFFSET
-    subquery). A page past the last, which only a hand-made address asks for, costs a second
-    query, for page 1. It is asked even when there are no threads, so that every post costs
-    the same queries.
+    the counts (the threads the viewer may see, the post's public comments and its likes),
+    and every comment of the page's threads (their ids a LIMIT/OFFSET subquery); none when
+    the post's page has read it with the post (`read_ahead`). A page past the last,
+    which only a hand-made address asks for, costs a second query, for page 1. It is asked
+    even when there are no threads, so that every post costs the same queries.
     """
-    sql = _Sql.get()
     own_ids = sorted({int(pk) for pk in own_ids})
-    where, params = sql.visible(own_ids)
-    post_params = [sql.content_type_id(), str(post.pk), settings.SITE_ID]
-    per_page = settings.COMMENTS_PER_PAGE
     number = _page_number(page_number, MAX_PAGE)
-    with connection.cursor() as cursor:
-        while True:
-            # The post's comments, its likes, the page, then the page's comments.
-            query_params = [*params, *post_params, post.pk, per_page, (number - 1) * per_page]
-            execute(cursor, sql.discussion.format(visible=where), [*query_params, *params])
-            rows = cursor.fetchall()
-            threads, public, likes = rows[0][:3]
-            num_pages = max(1, -(-threads // per_page))
-            if number <= num_pages:
-                break
-            number = 1
-    comments = (ThreadComment(row[3:-1]) for row in rows if row[3] is not None)
-    tops = _tree(comments, set(own_ids))
+    found = None if own_ids else pagecache.request_value(_read_ahead_name(post.pk, number))
+    per_page = settings.COMMENTS_PER_PAGE
+    while True:
+        if found is None:
+            found = _read(post, number, own_ids)
+        (threads, public, likes), rows = found
+        num_pages = max(1, -(-threads // per_page))
+        if number <= num_pages:
+            break
+        number, found = 1, None
+    tops = _tree((ThreadComment(row) for row in rows), set(own_ids))
     return Discussion(number, num_pages, tops, public, likes)
 
+
+def _read(post, number, own_ids):
+    """((threads, public comments, likes), the page's comments' rows in thread order)."""
+    sql = _Sql.get()
+    where, visible = sql.visible(own_ids)
+    query = sql.alone
+    params = query.params({"dp": [post.pk], **sql.params(number, visible)})
+    with connection.cursor() as cursor:
+        execute(cursor, query.sql.format(visible=where), params)
+        return sql.found(query.rows_of(cursor.fetchall()))
+
+
+def _read_ahead_name(pk, number):
+    return f"discussion read ahead:{pk}:{number}"
+
+
+class _ReadAhead:
+    """The discussion as a post's page reads it with the post, after a change to the
+    content (posts/pagedata.py, `READ_AHEAD`): its page for a reader with no comment of
+    their own awaiting moderation (`discussion()` uses it), held for the request.
+
+    With the page cache's data on, only once the request has read the pages generation
+    (the page cache has, for every anonymous reader), and only while it holds the same one:
+    a discussion read before a generation was read must not be kept under it, since a
+    comment may have been approved in between."""
+
+    def sql(self, found_pk):
+        sql = _Sql.get()
+        return sql.parts(found_pk, sql.in_threads)
+
+    def ask(self, request):
+        generation = pagecache.generation_read()
+        if settings.PAGE_CACHE_DATA and generation is None:
+            return None
+        number = _page_number(request.GET.get("cpage") or 1, MAX_PAGE)
+        params = _Sql.params(number, [])
+        params["discussion:comments"] = params.pop("comments")
+        return _Asked(params, number, generation)
+
+
+@dataclass
+class _Asked:
+    params: dict
+    number: int
+    generation: str | None
+
+    def take(self, post, rows):
+        if pagecache.generation_read() != self.generation:
+            return  # a change in this request: its discussion is read afresh
+        found = _Sql.found(rows)
+        pagecache.once_per_request(_read_ahead_name(post.pk, self.number), lambda: found)
+
+
+read_ahead = _ReadAhead()
+
+
+# A comment's row: by thread, then its place in it (its last column).
+_THREAD_ORDER = itemgetter(1, -1)
 
 # No discussion has a millionth page (and a larger number would not fit the database's integers).
 MAX_PAGE = 10**6
@@ -176,70 +235,105 @@ class _Sql(WrittenOnce):
             f" JOIN {qn(xtd._meta.db_table)} x ON x.{qn(xtd._meta.pk.column)} = c.{qn('id')}"
             f" JOIN {qn(meta.db_table)} m ON m.{qn(meta.pk.column)} = c.{qn('id')}"
         )
-        of_post = f"{col('content_type')} = %s AND {col('object_pk')} = %s AND {col('site')} = %s"
         self.in_threads = f"({col('is_public')} AND NOT {col('is_spam')})"
         self.own = (
             f"({col('id')} IN ({{ids}}) AND NOT {col('is_removed')} AND NOT {col('is_spam')})"
         )
         public = f"{col('is_public')} AND NOT {col('is_removed')} AND NOT {col('is_spam')}"
-        # Every name below is a table or column of our models, quoted by the database
-        # backend; every value is a parameter.
-        likes = (
-            f"(SELECT COUNT(*) FROM {qn(like.db_table)}"  # noqa: S608
-            f" WHERE {qn(like.get_field('post').column)} = %s)"
-        )
-        # The post's comments, read once for the counts and for the page's threads: what
-        # they need of each comment. (The query read the three tables for every comment of
-        # the post twice; once, it takes 3.35 ms instead of 3.7 for the bench's post with 500
-        # comments, and the same for a post with none.)
-        post_comments = (
-            f"SELECT {col('id')} AS {qn('id')}, {col('thread_id')} AS {qn('thread_id')},"  # noqa: S608
-            f" {col('level')} AS {qn('level')}, {col('submit_date')} AS {qn('submitted')},"
-            f" ({{visible}}) AS {qn('visible')}, ({public}) AS {qn('listed')}"
-            f" FROM {joins} WHERE {of_post}"
-        )
-        counts = (
-            f"SELECT COUNT(CASE WHEN pc.{qn('visible')} AND pc.{qn('level')} = 0 THEN 1 END)"  # noqa: S608
-            f" AS n_threads, COUNT(CASE WHEN pc.{qn('listed')} THEN 1 END) AS n_public,"
-            f" {likes} AS n_likes FROM pc"
-        )
-        columns = ", ".join(
-            [
-                *(col(name) for name in (
-                    "id", "thread_id", "parent_id", "level", "submit_date", "user",
-                    "user_name", "user_url", "comment_html", "is_public", "is_removed",
-                    "is_spam", "confirmed", "erased_at", "moderated_at",
-                )),
-                *(f"u.{qn(user.get_field(n).column)}" for n in ("first_name", "last_name")),
-                f"u.{qn(user.get_field(user.model.USERNAME_FIELD).column)}",
-                f"r.{qn(rule.get_field('number').column)} AS rule_number",
-                f"r.{qn(rule.get_field('title').column)} AS rule_title",
-                f"{col('order')} AS place",
-            ]
+        post_pk_type = Post._meta.pk.db_type(connection)
+        object_pk_type = meta.get_field("object_pk").db_type(connection)
+        typed_columns = (
+            *((col(name), meta.get_field(name)) for name in (
+                "id", "thread_id", "parent_id", "level", "submit_date", "user", "user_name",
+                "user_url", "comment_html", "is_public", "is_removed", "is_spam", "confirmed",
+                "erased_at", "moderated_at",
+            )),
+            *((f"u.{qn(user.get_field(n).column)}", user.get_field(n)) for n in (
+                "first_name", "last_name", user.model.USERNAME_FIELD,
+            )),
+            (f"r.{qn(rule.get_field('number').column)}", rule.get_field("number")),
+            (f"r.{qn(rule.get_field('title').column)}", rule.get_field("title")),
+            (col("order"), meta.get_field("order")),  # its place in its thread
         )  # fmt: skip
-        # The page's threads, oldest first: by date, then id (as `page_of` counts them).
-        page_roots = (
-            f"SELECT pc.{qn('thread_id')} FROM pc"  # noqa: S608
-            f" WHERE pc.{qn('visible')} AND pc.{qn('level')} = 0"
-            f" ORDER BY pc.{qn('submitted')}, pc.{qn('id')} LIMIT %s OFFSET %s"
-        )
-        page_of_threads = (
-            f"SELECT {columns} FROM {joins}"  # noqa: S608
-            f" LEFT JOIN {qn(user.db_table)} u ON u.{qn(user.pk.column)} = {col('user')}"
-            f" LEFT JOIN {qn(rule.db_table)} r ON r.{qn(rule.pk.column)} = {col('removal_rule')}"
-            f" WHERE {col('thread_id')} IN ({page_roots}) AND ({{visible}})"
-        )
-        # The counts on every row (and on the one row of NULLs when the page has no comments).
-        thread_id = qn(xtd._meta.get_field("thread_id").column)
-        self.discussion = (
-            f"WITH pc AS ({post_comments}) SELECT n.*, t.* FROM ({counts}) n"  # noqa: S608
-            f" LEFT JOIN ({page_of_threads}) t ON 1 = 1 ORDER BY t.{thread_id}, t.place"
-        )
+        self.comment_columns = tuple((c, f.db_type(connection)) for c, f in typed_columns)
+
+        def parts(found_pk, visible):
+            """The discussion of the post whose id is the SQL `found_pk`, for a reader who
+            sees `visible` (SQL): the common table expression `post_comments`, then the
+            branches of a `Packed` query: the counts (one row) and the page's comments
+            (unordered: each with its thread and its place in it)."""
+            # Every name below is a table or column of our models, quoted by the database
+            # backend; every value is a parameter.
+            of_post = (
+                f"{col('content_type')} = %s AND {col('site')} = %s"
+                f" AND {col('object_pk')} = CAST({found_pk} AS {object_pk_type})"
+            )
+            # The post's comments, read once for the counts and for the page's threads:
+            # what they need of each comment. (The query read the three tables for every
+            # comment of the post twice; once, it takes 3.35 ms instead of 3.7 for the
+            # bench's post with 500 comments, and the same for a post with none.)
+            post_comments = (
+                f"SELECT {col('id')} AS {qn('id')}, {col('thread_id')} AS {qn('thread_id')},"  # noqa: S608
+                f" {col('level')} AS {qn('level')}, {col('submit_date')} AS {qn('submitted')},"
+                f" ({visible}) AS {qn('visible')}, ({public}) AS {qn('listed')}"
+                f" FROM {joins} WHERE {of_post}"
+            )
+            likes = (
+                f"(SELECT COUNT(*) FROM {qn(like.db_table)}"  # noqa: S608
+                f" WHERE {qn(like.get_field('post').column)} = {found_pk})"
+            )
+            counts = Branch(
+                (
+                    (f"COUNT(CASE WHEN pc.{qn('visible')} AND pc.{qn('level')} = 0 THEN 1 END)",
+                     "bigint"),
+                    (f"COUNT(CASE WHEN pc.{qn('listed')} THEN 1 END)", "bigint"),
+                    (likes, "bigint"),
+                ),
+                " FROM post_comments pc",
+            )  # fmt: skip
+            # The page's threads, oldest first: by date, then id (as `page_of` counts them).
+            page_roots = (
+                f"SELECT pc.{qn('thread_id')} FROM post_comments pc"  # noqa: S608
+                f" WHERE pc.{qn('visible')} AND pc.{qn('level')} = 0"
+                f" ORDER BY pc.{qn('submitted')}, pc.{qn('id')} LIMIT %s OFFSET %s"
+            )
+            comments = Branch(
+                self.comment_columns,
+                f" FROM {joins}"
+                f" LEFT JOIN {qn(user.db_table)} u ON u.{qn(user.pk.column)} = {col('user')}"
+                f" LEFT JOIN {qn(rule.db_table)} r"
+                f" ON r.{qn(rule.pk.column)} = {col('removal_rule')}"
+                f" WHERE {col('thread_id')} IN ({page_roots}) AND ({visible})",
+            )
+            return [("post_comments", post_comments)], {"counts": counts, "comments": comments}
+
+        self.parts = parts
+        # A post's discussion alone, its id the parameter of `dp`, for any reader: the SQL
+        # keeps `{visible}` for `visible()`'s condition.
+        ctes, branches = parts("(SELECT dp.id FROM dp)", "{visible}")
+        dp = ("dp", f"SELECT CAST(%s AS {post_pk_type}) AS id")
+        self.alone = Packed(branches, [dp, *ctes])
         self.responses = (
             f"SELECT {col('object_pk')}, COUNT(*) FROM {joins}"  # noqa: S608
             f" WHERE {col('content_type')} = %s AND {col('object_pk')} IN ({{pks}})"
             f" AND {col('site')} = %s AND {public} GROUP BY {col('object_pk')}"
         )
+
+    @staticmethod
+    def params(number, visible_params):
+        """The discussion's parameters, by name, for page `number`: `visible()`'s, then the
+        post's content type and site, then the page's."""
+        per_page = settings.COMMENTS_PER_PAGE
+        return {
+            "post_comments": [*visible_params, _Sql.content_type_id(), settings.SITE_ID],
+            "comments": [per_page, (number - 1) * per_page, *visible_params],
+        }
+
+    @staticmethod
+    def found(rows):
+        """((threads, public comments, likes), the page's comments in thread order) from
+        the discussion's rows by branch."""
+        return rows["counts"][0], sorted(rows["comments"], key=_THREAD_ORDER)
 
     def visible(self, own_ids):
         """(SQL condition, its parameters) for the comments a reader with `own_ids` sees."""

@@ -232,6 +232,23 @@ def once_per_request(name, build):
     return values[name]
 
 
+def request_value(name):
+    """What `once_per_request(name, …)` holds for the request being handled, or None."""
+    values = getattr(_request, "values", None)
+    return None if values is None else values.get(name)
+
+
+def generation_read(scope="pages"):
+    """The token of the generation of `scope` that the request being handled has read, or
+    None. Data read from the database while it holds the same token is kept under that
+    generation (a change committed meanwhile starts a new one, and never shows it)."""
+    seen = _request_generations()
+    if seen is None or _pending_invalidation:
+        return None
+    generation = seen.get(SCOPES[scope])
+    return None if generation is None else generation[0]
+
+
 class _LocalCopies:
     """This process's copies of data entries, pickled, the most recently used kept.
 

@@ -1,7 +1,9 @@
 """A published post with everything its page shows, in one query of SQL written once per
 process: the post with its author and picture, then its categories, tags, documents and
-previous and next posts. And the site's state that every page shows (the pre-election period,
-the discussion settings, the sidebar's two lists) in one (`site()`).
+previous and next posts; in the same query the site's state that every page shows (the
+pre-election period, the discussion settings, the sidebar's two lists) when it is not kept,
+and what other apps' parts of the page read with the post (`READ_AHEAD`: the discussion).
+The site's state alone, for other pages, in one (`site()`).
 
 The ORM's version (select_related, three prefetches and two `.first()`s: six queries) spent
 longer building its queries than the database spent answering them, on every first render
@@ -19,7 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from core import pagecache
-from core.sql import WrittenOnce, execute
+from core.sql import Branch, Packed, WrittenOnce, execute
 
 from .models import (
     Attachment,
@@ -83,7 +85,22 @@ def _concrete(model, leave_out=()):
     return [f.name for f in model._meta.concrete_fields if f.name not in leave_out]
 
 
+def _typed(reader):
+    """A reader's columns as `Branch` columns: (SQL, the column's database type)."""
+    return tuple(
+        (c, f.db_type(connection)) for c, f in zip(reader.columns, reader.fields, strict=True)
+    )
+
+
 class _Sql(WrittenOnce):
+    """The page's queries, each a `Packed` query of branches written here from the models'
+    tables and columns (every name quoted by the database backend, every value a parameter):
+    the post's (`post_branches`, after the common table expression `f`), the site's
+    (`site_branches`), and those of the parts other apps read with the post (`READ_AHEAD`).
+    A UNION's rows come in no order: what is listed carries its rank (categories and tags by
+    name, as the database collates them, documents by position) and `_post_from()` and
+    `_site_from()` put them in order."""
+
     def __init__(self):
         qn = connection.ops.quote_name
         post, author, image = Post._meta, Author._meta, Image._meta
@@ -97,14 +114,11 @@ class _Sql(WrittenOnce):
 
         # What the public may see, by the rule of `Post.objects.published()`.
         published, self.published_params = Post.objects.published_sql("p")
-        # Every name is a table or column of our models, quoted by the backend; every value
-        # is a parameter.
-        # The post, with its author and picture (one row), as a common table expression the
-        # rest of the query reads its id and date of publication from. Its columns are
-        # named c0, c1… (the three tables share column names).
+        # The post, with its author and picture (one row), as the common table expression
+        # `f` the rest reads from. Its columns are named c0, c1… (the three tables share
+        # column names).
         found_columns = [*self.post.columns, *self.author.columns, *self.image.columns]
-        self.post_width = len(found_columns)
-        self.found = (
+        found = (
             "SELECT "  # noqa: S608
             + ", ".join(f"{column} AS c{i}" for i, column in enumerate(found_columns))
             + f" FROM {qn(post.db_table)} p"
@@ -114,17 +128,22 @@ class _Sql(WrittenOnce):
             f" AND {col('slug')} = %s ORDER BY {col('published_at')} DESC, {col('id')} DESC"
             " LIMIT 1"
         )
+        self.found = ("f", found)
         found_pk = f"(SELECT f.c{self.post.attnames.index('id')} FROM f)"  # noqa: S608
         found_at = f"(SELECT f.c{self.post.attnames.index('published_at')} FROM f)"  # noqa: S608
+
+        def from_found(reader, first):
+            return tuple(
+                (f"f.c{first + i}", column_type)
+                for i, (_, column_type) in enumerate(_typed(reader))
+            )
+
+        n_post, n_author = len(self.post.columns), len(self.author.columns)
 
         category, tag, attachment = Category._meta, Tag._meta, Attachment._meta
         self.category = Reader(Category, _concrete(Category), "c")
         self.tag = Reader(Tag, _concrete(Tag), "t")
-        # The documents' columns in the order that lines their types up with the terms'
-        # (PostgreSQL matches a UNION's columns by type): id, three texts, then numbers.
-        self.attachment = Reader(
-            Attachment, ["id", "title", "file", "kind", "post", "size", "position"], "d"
-        )
+        self.attachment = Reader(Attachment, _concrete(Attachment), "d")
 
         def through(field_name):
             field = post.get_field(field_name)
@@ -135,164 +154,177 @@ class _Sql(WrittenOnce):
                 qn(field.m2m_reverse_name()),
             )
 
-        # One row per term, document or neighbouring post: its kind (0 a category, 1 a tag,
-        # 2 a document, 3 the previous post, 4 the next), then its columns, padded with NULLs
-        # to the widest (the documents'), then its rank among its kind (by name then id for
-        # terms, by position then id for documents, as the models order them: ranked by the
-        # database, so names sort by its collation), then a neighbour's date of publication.
-        # The rows come unordered and `_post_from()` orders them by kind and rank: sorting
-        # the query's wide rows took PostgreSQL about 0.25 ms of the 1.1 the query took;
-        # ranking each kind's few narrow rows costs it less than half of that.
-        width = len(self.attachment.columns)
-        # Typed NULLs: PostgreSQL resolves a UNION's column types two branches at a time, and
-        # would take two untyped NULLs for text.
-        nulls = [f"CAST(NULL AS {field.db_type(connection)})" for field in self.attachment.fields]
-        no_moment = f"CAST(NULL AS {post.get_field('published_at').db_type(connection)})"
-
-        def padded(columns):
-            return ", ".join([*columns, *nulls[len(columns) :]])
-
         categories, post_column, category_column = through("categories")
         tags, tag_post_column, tag_column = through("tags")
         name_c = f"c.{qn(category.get_field('name').column)}"
         name_t = f"t.{qn(tag.get_field('name').column)}"
         position = f"d.{qn(attachment.get_field('position').column)}"
 
-        def rank(key, alias, meta):
-            return f"ROW_NUMBER() OVER (ORDER BY {key}, {alias}.{qn(meta.pk.column)})"
+        def ranked(reader, key, alias):
+            pk_column = qn(reader.model._meta.pk.column)
+            rank = f"ROW_NUMBER() OVER (ORDER BY {key}, {alias}.{pk_column})"
+            return (*_typed(reader), (rank, "bigint"))
 
-        # The neighbours, as `Post.get_previous_published()` and `get_next_published()`: their
-        # id, title and slug line up with a document's id, title and file (integer, text, text).
+        # The neighbours, as `Post.get_previous_published()` and `get_next_published()`.
         self.neighbour = Reader(Post, ["id", "title", "slug", "published_at"], "p")
         at, pk = col("published_at"), col("id")
-        neighbour = f"{padded(self.neighbour.columns[:3])}, 0, {at}"
-        around = (
-            f"SELECT 0 AS k, {padded(self.category.columns)}, {rank(name_c, 'c', category)},"  # noqa: S608
-            f" {no_moment} FROM {qn(category.db_table)} c JOIN {categories} pc"
-            f" ON pc.{category_column} = c.{qn(category.pk.column)}"
-            f" WHERE pc.{post_column} = {found_pk}"
-            f" UNION ALL SELECT 1, {padded(self.tag.columns)}, {rank(name_t, 't', tag)},"
-            f" {no_moment} FROM {qn(tag.db_table)} t JOIN {tags} pt"
-            f" ON pt.{tag_column} = t.{qn(tag.pk.column)} WHERE pt.{tag_post_column} = {found_pk}"
-            f" UNION ALL SELECT 2, {padded(self.attachment.columns)},"
-            f" {rank(position, 'd', attachment)}, {no_moment}"
-            f" FROM {qn(attachment.db_table)} d"
-            f" WHERE d.{qn(attachment.get_field('post').column)} = {found_pk}"
-            f" UNION ALL SELECT * FROM (SELECT 3, {neighbour} FROM {qn(post.db_table)} p"
-            f" WHERE {published} AND ({at} < {found_at}"
-            f" OR ({at} = {found_at} AND {pk} < {found_pk}))"
-            f" ORDER BY {at} DESC, {pk} DESC LIMIT 1) previous_post"
-            f" UNION ALL SELECT * FROM (SELECT 4, {neighbour} FROM {qn(post.db_table)} p"
-            f" WHERE {published} AND ({at} > {found_at}"
-            f" OR ({at} = {found_at} AND {pk} > {found_pk}))"
-            f" ORDER BY {at}, {pk} LIMIT 1) next_post"
-        )
-        # The whole page's post in one query: the post's row (kind -1), its columns then
-        # NULLs for the others; then one row per term, document or neighbouring post (kinds
-        # 0 to 4): its kind, NULLs for the post's columns, then its columns as above. (Two
-        # branches: each one's untyped NULLs take the other's types.)
-        self.around_width = width + 3  # its kind, its columns, its rank, a date
-        no_post = ", ".join(["NULL"] * self.post_width)
-        no_around = ", ".join(["NULL"] * self.around_width)
-        rows = (
-            f"SELECT -1 AS k, f.*, {no_around} FROM f"  # noqa: S608
-            f" UNION ALL SELECT ar.k, {no_post}, ar.* FROM ({around}) ar"
-        )
-        self.find = f"WITH f AS ({self.found}) {rows}"  # noqa: S608
-        self.find_width = 1 + self.post_width + self.around_width
+        in_post = f"{qn(attachment.get_field('post').column)}"
+        self.post_branches = {
+            "post": Branch(from_found(self.post, 0), " FROM f"),
+            "author": Branch(from_found(self.author, n_post), " FROM f"),
+            "image": Branch(
+                from_found(self.image, n_post + n_author),
+                f" FROM f WHERE f.c{n_post + n_author} IS NOT NULL",
+            ),
+            "categories": Branch(
+                ranked(self.category, name_c, "c"),
+                f" FROM {qn(category.db_table)} c JOIN {categories} pc"
+                f" ON pc.{category_column} = c.{qn(category.pk.column)}"
+                f" WHERE pc.{post_column} = {found_pk}",
+            ),
+            "tags": Branch(
+                ranked(self.tag, name_t, "t"),
+                f" FROM {qn(tag.db_table)} t JOIN {tags} pt"
+                f" ON pt.{tag_column} = t.{qn(tag.pk.column)}"
+                f" WHERE pt.{tag_post_column} = {found_pk}",
+            ),
+            "documents": Branch(
+                ranked(self.attachment, position, "d"),
+                f" FROM {qn(attachment.db_table)} d WHERE d.{in_post} = {found_pk}",
+            ),
+            "previous": Branch(
+                _typed(self.neighbour),
+                f" FROM {qn(post.db_table)} p WHERE {published} AND ({at} < {found_at}"
+                f" OR ({at} = {found_at} AND {pk} < {found_pk}))"
+                f" ORDER BY {at} DESC, {pk} DESC LIMIT 1",
+                alone=True,
+            ),
+            "next": Branch(
+                _typed(self.neighbour),
+                f" FROM {qn(post.db_table)} p WHERE {published} AND ({at} > {found_at}"
+                f" OR ({at} = {found_at} AND {pk} > {found_pk}))"
+                f" ORDER BY {at}, {pk} LIMIT 1",
+                alone=True,
+            ),
+        }
 
-        # The sidebar, in one query: categories with published posts (kind 0) with their
-        # numbers of them (as `Category.objects.with_published_counts()`) and their rank by
-        # name (by the database's collation, as the ORM orders them), then the months with
-        # posts (kind 1) in local time (as `Post.objects.published().months()`), unordered:
-        # `_site_from()` orders them. Two branches: each branch's untyped NULLs take the
-        # other's types.
-        month, self.month_params = connection.ops.datetime_trunc_sql(
-            "month", col("published_at"), (), timezone.get_default_timezone_name()
-        )
-        terms = ", ".join(f"{c} AS t{i}" for i, c in enumerate(self.category.columns))
-        grouped = ", ".join(self.category.columns)
-        no_term = ", ".join(["NULL"] * len(self.category.columns))
-        month_at = len(self.category.columns) + 2
-        self.sidebar = (
-            f"SELECT 0 AS k, {terms}, NULL AS m, COUNT(p.{qn(post.pk.column)}) AS n,"  # noqa: S608
-            f" {rank(name_c, 'c', category)} AS r"
-            f" FROM {qn(category.db_table)} c JOIN {categories} pc"
-            f" ON pc.{category_column} = c.{qn(category.pk.column)}"
-            f" JOIN {qn(post.db_table)} p ON p.{qn(post.pk.column)} = pc.{post_column}"
-            f" WHERE {published} GROUP BY {grouped}"
-            f" UNION ALL SELECT 1, {no_term}, {month}, COUNT(*), 0 FROM {qn(post.db_table)} p"
-            f" WHERE {published} GROUP BY {month_at}"
-        )
-
-        # What every page shows of the site as a whole, in one query: the pre-election
-        # period in force (as `ElectionPeriod.objects.in_force()[:1]`), each settings model's
-        # row (as `Model.objects.first()`) and the sidebar's rows, the first ones on every row
-        # (one row, of NULLs for the sidebar, when it is empty).
+        # What every page shows of the site as a whole: the pre-election period in force (as
+        # `ElectionPeriod.objects.in_force()[:1]`), each settings model's row (as
+        # `Model.objects.first()`), the categories with published posts with their numbers
+        # of them (as `Category.objects.with_published_counts()`) and the months with posts,
+        # in local time (as `Post.objects.published().months()`).
         period = ElectionPeriod._meta
         self.period = Reader(ElectionPeriod, _concrete(ElectionPeriod), "e")
         self.settings = {
-            name: Reader(model, _concrete(model), f"s{i}")
-            for i, (name, model) in enumerate(SETTINGS_MODELS.items())
+            name: Reader(model, _concrete(model), "s") for name, model in SETTINGS_MODELS.items()
         }
         on = qn(period.get_field("starts_on").column)
         until = qn(period.get_field("polling_day").column)
-        joins = "".join(
-            f" LEFT JOIN (SELECT * FROM {qn(reader.model._meta.db_table)}"  # noqa: S608
-            f" ORDER BY {qn(reader.model._meta.pk.column)} LIMIT 1) s{i} ON 1 = 1"
-            for i, reader in enumerate(self.settings.values())
+        month, self.month_params = connection.ops.datetime_trunc_sql(
+            "month", col("published_at"), (), timezone.get_default_timezone_name()
         )
-        columns = [*self.period.columns]
-        for reader in self.settings.values():
-            columns += reader.columns
-        site_rows = (
-            f"SELECT {', '.join(columns)}, sb.* FROM (SELECT 1 AS one) o"  # noqa: S608
-            f" LEFT JOIN (SELECT * FROM {qn(period.db_table)} e"
-            f" WHERE e.{on} <= %s AND e.{until} >= %s ORDER BY e.{on} DESC LIMIT 1) e ON 1 = 1"
-            f"{joins} LEFT JOIN ({self.sidebar}) sb ON 1 = 1"
-        )
-        self.site = site_rows
+        # (PostgreSQL truncates the local time, without a zone; SQLite answers text.)
+        month_type = "timestamp"
+        self.site_branches = {
+            "period": Branch(
+                _typed(self.period),
+                f" FROM {qn(period.db_table)} e WHERE e.{on} <= %s AND e.{until} >= %s"
+                f" ORDER BY e.{on} DESC LIMIT 1",
+                alone=True,
+            ),
+            **{
+                f"settings:{name}": Branch(
+                    _typed(reader),
+                    f" FROM {qn(reader.model._meta.db_table)} s"
+                    f" ORDER BY s.{qn(reader.model._meta.pk.column)} LIMIT 1",
+                    alone=True,
+                )
+                for name, reader in self.settings.items()
+            },
+            "listed categories": Branch(
+                (*ranked(self.category, name_c, "c"), (f"COUNT(p.{qn(post.pk.column)})", "bigint")),
+                f" FROM {qn(category.db_table)} c JOIN {categories} pc"
+                f" ON pc.{category_column} = c.{qn(category.pk.column)}"
+                f" JOIN {qn(post.db_table)} p ON p.{qn(post.pk.column)} = pc.{post_column}"
+                f" WHERE {published} GROUP BY {', '.join(self.category.columns)}",
+            ),
+            "months": Branch(
+                (("pm.m", month_type), ("COUNT(*)", "bigint")),
+                f" FROM (SELECT {month} AS m FROM {qn(post.db_table)} p"  # noqa: S608
+                f" WHERE {published}) pm"
+                " GROUP BY pm.m",
+            ),
+        }
 
-        # A post's page made after a change to the content needs both: the post's rows (part
-        # 0), then the site's (part 1), each part's columns NULL on the other's rows, in one
-        # query. (Two branches, each a query of its own: each one's NULLs take the other's
-        # types.) The sidebar's columns: sb.k, t0…, m, n and r.
-        site_width = len(columns) + 1 + len(self.category.columns) + 3
-        self.find_with_site = (
-            f"WITH f AS ({self.found})"  # noqa: S608
-            f" SELECT 0 AS part, fd.*, {', '.join(['NULL'] * site_width)} FROM ({rows}) fd"
-            f" UNION ALL SELECT 1, {', '.join(['NULL'] * self.find_width)}, st.*"
-            f" FROM ({site_rows}) st"
-        )
+        # What other apps read with the post: {name: (common table expressions, branches)},
+        # each branch named after its part.
+        self.parts = {}
+        for name, part in READ_AHEAD.items():
+            ctes, branches = part.sql(found_pk)
+            self.parts[name] = (ctes, {f"{name}:{b}": branch for b, branch in branches.items()})
+        self._queries = {}
+
+    def query(self, post=True, site=False, parts=()):
+        """The `Packed` query of the post's branches (with `post`), the site's (with `site`)
+        and those of `parts`, read with the post."""
+        key = (post, site, parts)
+        found = self._queries.get(key)
+        if found is None:
+            ctes, branches = [], {}
+            if post:
+                ctes.append(self.found)
+                branches.update(self.post_branches)
+            if site:
+                branches.update(self.site_branches)
+            for name in parts:
+                part_ctes, part_branches = self.parts[name]
+                ctes += part_ctes
+                branches.update(part_branches)
+            found = self._queries[key] = Packed(branches, ctes)
+        return found
 
 
-def find(first, last, slug):
+def find(first, last, slug, request=None):
     """(post, previous post, next post) for the published post with `slug` published from the
     local date `first` up to `last`, with its author and picture (as `select_related` leaves
     them) and its categories, tags and documents (`post.category_list`, `tag_list` and
     `attachment_list`); None when there is no such post.
 
     One query. When the request has not read the site's state yet (`site()`) and it is not
-    kept, as after any change to the content, that query reads the state too, and keeps it."""
+    kept, as after any change to the content, that query reads the state too, and keeps it;
+    and what the parts in `READ_AHEAD` ask of it for `request` (the post's discussion)."""
     sql = _Sql.get()
+    asked = {}
+    if request is not None:
+        for name, part in READ_AHEAD.items():
+            if (wanted := part.ask(request)) is not None:
+                asked[name] = wanted
+    published = sql.published_params()  # one "now" for the post and the site alike
+    moment = connection.ops.adapt_datetimefield_value  # as the ORM passes a date and time
+    params = {
+        "f": [*published, moment(_local_midnight(first)), moment(_local_midnight(last)), slug],
+        "previous": published,
+        "next": published,
+    }
+    for part in asked.values():
+        params.update(part.params)
     found = []
 
-    def read_with_the_post():
-        published = sql.published_params()  # one "now" for the post and the site alike
-        params = [
-            *_find_params(sql, first, last, slug, published),
-            *_site_params(sql, published),
-        ]
-        rows = _fetch(sql.find_with_site, params)
-        width = sql.find_width
-        found.append(_post_from(sql, [row[1 : 1 + width] for row in rows if row[0] == 0]))
-        return _site_from(sql, [row[1 + width :] for row in rows if row[0] == 1])
+    def read(site):
+        query = sql.query(site=site, parts=tuple(asked))
+        all_params = {**params, **_site_params(sql, published)} if site else params
+        rows = query.rows_of(_fetch(query.sql, query.params(all_params)))
+        found.append(_post_from(sql, rows))
+        if found[0] is not None:
+            for name, part in asked.items():
+                own = {b.split(":", 1)[1]: rows[b] for b in sql.parts[name][1]}
+                part.take(found[0][0], own)
+        return rows
 
-    site(read_with_the_post)
-    if found:
-        return found[0]
-    params = _find_params(sql, first, last, slug, sql.published_params())
-    return _post_from(sql, _fetch(sql.find, params))
+    site(lambda: _site_from(sql, read(site=True)))
+    if not found:
+        read(site=False)
+    return found[0]
 
 
 def _fetch(query, params):
@@ -301,47 +333,29 @@ def _fetch(query, params):
         return cursor.fetchall()
 
 
-def _find_params(sql, first, last, slug, published):
-    moment = connection.ops.adapt_datetimefield_value  # as the ORM passes a date and time
-    return [
-        *published,
-        moment(_local_midnight(first)),
-        moment(_local_midnight(last)),
-        slug,
-        *published,  # the previous post's
-        *published,  # the next post's
-    ]
-
-
 def _post_from(sql, rows):
-    """(post, previous post, next post) from the rows of `sql.find`, or None."""
-    if not rows:
+    """(post, previous post, next post) from a query's rows by branch, or None."""
+    if not rows["post"]:
         return None
-    # The post's row (kind -1) first, then by kind and rank. (Without the post, no row.)
-    rows = sorted(rows, key=_by_kind_and_rank)
-    n_post, n_author = len(sql.post.columns), len(sql.author.columns)
-    row = rows[0][1 : 1 + sql.post_width]
-    post = sql.post.make(row[:n_post])
-    post.author = sql.author.make(row[n_post : n_post + n_author])
-    image_values = row[n_post + n_author :]
-    post.image = sql.image.make(image_values) if image_values[0] is not None else None
-
-    found = {0: [], 1: [], 2: [], 3: [], 4: []}
-    readers = {0: sql.category, 1: sql.tag, 2: sql.attachment}
-    for kind, *values, _, published_at in (row[1 + sql.post_width :] for row in rows[1:]):
-        if kind >= 3:
-            found[kind].append(sql.neighbour.make([*values[:3], published_at]))
-            continue
-        reader = readers[kind]
-        found[kind].append(reader.make(values[: len(reader.columns)]))
-    for attachment in found[2]:
+    post = sql.post.make(rows["post"][0])
+    post.author = sql.author.make(rows["author"][0])
+    post.image = sql.image.make(rows["image"][0]) if rows["image"] else None
+    lists = {}
+    for name, reader in (
+        ("categories", sql.category),
+        ("tags", sql.tag),
+        ("documents", sql.attachment),
+    ):
+        lists[name] = [reader.make(row[:-1]) for row in sorted(rows[name], key=itemgetter(-1))]
+    for attachment in lists["documents"]:
         attachment.post = post
-    post.keep_lists(categories=found[0], tags=found[1], attachments=found[2])
-    return post, next(iter(found[3]), None), next(iter(found[4]), None)
-
-
-def _by_kind_and_rank(row):
-    return row[0], row[-2] or 0  # (the post's own row has no rank)
+    post.keep_lists(
+        categories=lists["categories"], tags=lists["tags"], attachments=lists["documents"]
+    )
+    previous_post, next_post = (
+        sql.neighbour.make(rows[name][0]) if rows[name] else None for name in ("previous", "next")
+    )
+    return post, previous_post, next_post
 
 
 # Models of site-wide settings, by name: one row each (the first by id, or the model's
@@ -352,6 +366,20 @@ SETTINGS_MODELS = {}
 
 def add_settings(name, model):
     SETTINGS_MODELS[name] = model
+    _Sql._built = None  # written again, with it
+
+
+# Parts of a post's page that other apps read with the post when it must be read (after a
+# change to the content, when what they show must be read afresh too), by name. A part has
+# `sql(found_pk)`: its common table expressions ([(name, SQL)]) and branches ({name: Branch}),
+# written once, given the SQL of the found post's id; and `ask(request)`: None, or what it
+# asks of this request, with `params` ({name of a common table expression or of a branch,
+# as "part:branch": [values]}) and `take(post, rows)`, given its branches' rows by name.
+READ_AHEAD = {}
+
+
+def add_read_ahead(name, part):
+    READ_AHEAD[name] = part
     _Sql._built = None  # written again, with it
 
 
@@ -378,32 +406,34 @@ def site(read=None):
 def read_site():
     """The `Site` now, in one query."""
     sql = _Sql.get()
-    return _site_from(sql, _fetch(sql.site, _site_params(sql, sql.published_params())))
+    query = sql.query(post=False, site=True)
+    params = query.params(_site_params(sql, sql.published_params()))
+    return _site_from(sql, query.rows_of(_fetch(query.sql, params)))
 
 
 def _site_params(sql, published):
     today = connection.ops.adapt_datefield_value(timezone.localdate())
-    return [today, today, *published, *sql.month_params, *published]
+    return {
+        "period": [today, today],
+        "listed categories": published,
+        "months": [*sql.month_params, *published],
+    }
 
 
 def _site_from(sql, rows):
-    """The `Site` from the rows of `sql.site`."""
-    first, at = rows[0], len(sql.period.columns)
-    period = sql.period.make(first[:at]) if first[0] is not None else None
+    """The `Site` from a query's rows by branch."""
+    period = sql.period.make(rows["period"][0]) if rows["period"] else None
     chosen = {}
     for name, reader in sql.settings.items():
-        values, at = first[at : at + len(reader.columns)], at + len(reader.columns)
-        chosen[name] = reader.make(values) if values[0] is not None else reader.model()
-    categories, months = [], []
-    zone = timezone.get_current_timezone()  # once, not twice a month
-    for kind, *values, month, count, rank in (row[at:] for row in rows):
-        if kind == 0:
-            category = sql.category.make(values)
-            category.num_posts = count
-            categories.append((rank, category))
-        elif kind == 1:
-            months.append({"month": _local_moment(month, zone), "num_posts": count})
-    categories = [category for _, category in sorted(categories, key=itemgetter(0))]
+        found = rows[f"settings:{name}"]
+        chosen[name] = reader.make(found[0]) if found else reader.model()
+    categories = []
+    for *values, _, count in sorted(rows["listed categories"], key=itemgetter(-2)):
+        category = sql.category.make(values)
+        category.num_posts = count
+        categories.append(category)
+    zone = timezone.get_current_timezone()  # once, not once a month
+    months = [{"month": _local_moment(m, zone), "num_posts": n} for m, n in rows["months"]]
     months.sort(key=itemgetter("month"), reverse=True)
     return Site(period, chosen, categories, months)
 

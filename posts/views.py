@@ -95,7 +95,9 @@ def detail(request, year, month, day, slug):
     # The post with all it shows, and its neighbours, kept with the page cache's content data:
     # the same for every reader, invalidated by any change to posts but not by comments.
     found = pagecache.cached(
-        f"post:{first.isoformat()}:{slug}", lambda: _find(first, last, slug), scope="content"
+        f"post:{first.isoformat()}:{slug}",
+        lambda: _find(first, last, slug, request),
+        scope="content",
     )
     if found is None:
         raise Http404("No such post.")
@@ -103,10 +105,11 @@ def detail(request, year, month, day, slug):
     return _post_page(request, post, previous_post, next_post, imprint)
 
 
-def _find(first, last, slug):
+def _find(first, last, slug, request):
     """(post, previous post, next post, imprint) published between the dates with that slug,
-    or None (posts/pagedata.py: one query, with the site's state when it is not kept)."""
-    found = pagedata.find(first, last, slug)
+    or None (posts/pagedata.py: one query, with the site's state when it is not kept, and
+    the discussion this request shows)."""
+    found = pagedata.find(first, last, slug, request)
     if found is None:
         return None
     post, previous_post, next_post = found

@@ -10,6 +10,7 @@ import datetime
 import gzip
 import io
 import re
+import threading
 import time
 
 import brotli
@@ -27,6 +28,7 @@ from comments import services
 from comments.models import Comment, HouseRule, ModerationSettings, PostLike
 from comments.views import OWN_COMMENTS_COOKIE, REMEMBER_COOKIE, VISITOR_COOKIE
 from core import pagecache, sql
+from posts import pagedata
 from posts.models import Post
 from tests.factories import (
     CategoryFactory,
@@ -719,6 +721,63 @@ def test_the_release_is_named_by_the_files_that_make_pages(settings, tmp_path):
         names.append(pagecache.release())
     pagecache.release.cache_clear()
     assert names[0] == names[1] != names[2]
+
+
+# --- The discussion read with the post ----------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["another server", "this request"])
+@pytest.mark.parametrize("mode", ["page cache", "data cache only"])
+def test_a_comment_approved_while_a_page_is_made_shows_on_the_next_page(
+    post, held, committed, settings, monkeypatch, mode, where
+):
+    """After an edit, a post's page reads its discussion with the post. A comment approved
+    between that read and the page's end must not be kept out of the pages that follow:
+    what was read is kept under the generation the request had read before, never a later
+    one (so with the page cache off, where no generation is read before the post, the
+    discussion is read in its own query, after)."""
+    if mode == "data cache only":
+        settings.PAGE_CACHE_ENABLED = False
+    with committed():
+        post.title = "Library hours, again"
+        post.save()
+    real_fetch = pagedata._fetch
+    approved = []
+
+    def fetch_then_approve(query, params):
+        rows = real_fetch(query, params)
+        if not approved:  # a moderator's approval, committed just then
+            approved.append(True)
+            moderator = UserFactory(is_superuser=True, is_staff=True)
+            if where == "this request":
+                with committed():
+                    services.approve(held, by=moderator)
+            else:  # its invalidation from another process, which this request knows nothing of
+                services.approve(held, by=moderator)
+                until = pagecache._next_deadline()  # (read here: the test's data is this thread's)
+                monkeypatch.setattr(pagecache, "_next_deadline", lambda: until)
+                elsewhere = threading.Thread(target=pagecache.new_generation)
+                elsewhere.start()
+                elsewhere.join()
+        return rows
+
+    monkeypatch.setattr(pagedata, "_fetch", fetch_then_approve)
+    assert "Library hours, again" in text(get(post.get_absolute_url()))
+    assert approved
+    after = text(get(post.get_absolute_url()))
+    assert "The library needs a lift." in after and "1 Response" in after
+
+
+def test_after_an_edit_an_anonymous_readers_page_is_one_query(post, held, committed):
+    with committed():
+        services.approve(held, by=UserFactory(is_superuser=True, is_staff=True))
+        post.title = "Library hours, again"
+        post.save()
+    with CaptureQueriesContext(connection) as queries:
+        page = get(post.get_absolute_url())
+    assert cache_state(page) == "miss"
+    assert "Library hours, again" in text(page) and "The library needs a lift." in text(page)
+    assert len(queries) == 1
 
 
 def test_what_a_request_read_is_not_kept_while_an_invalidation_is_owed(db, monkeypatch):

@@ -292,3 +292,78 @@ def test_a_request_that_has_the_site_state_reads_only_the_post(world):
             assert pagedata.site() is state
     assert len(queries) == 1
     assert values(found) == values(Post.objects.get(pk=post.pk))
+
+
+def summary(found):
+    """What a reader sees of a page of the discussion: where it is, the counts, and each
+    thread's comments with their names, dates, states and replies."""
+
+    def node(n):
+        c = n.comment
+        return (
+            c.pk, c.name, c.submit_date, c.is_visible, c.is_removed,
+            c.removal_rule, c.moderated_at, [node(child) for child in n.children],
+        )  # fmt: skip
+
+    return (
+        found.number, found.num_pages, found.public_count, found.like_count,
+        [node(top) for top in found.tops],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("cpage", ["", "2", "3", "99", "x"])
+def test_the_discussion_read_with_the_post_is_the_discussion_read_alone(world, rf, settings, cpage):
+    """After a change to the content a post's page reads its discussion with the post, in
+    the same one query: the same page (a page past the last, or no page number, is page 1),
+    threads, replies, removed comments in place, counts and likes as read alone."""
+    from comments import threads
+    from comments.models import PostLike
+    from tests.factories import CommentFactory
+
+    settings.COMMENTS_PER_PAGE = 2
+    post = world["post"]
+    first = CommentFactory(post=post, user_name="Ann")
+    reply = CommentFactory(parent=first, user_name="Cllr Jo Bloggs")
+    CommentFactory(parent=reply, removed=True)
+    CommentFactory(post=post, pending=True)  # nobody's page shows it
+    for n in range(3):
+        CommentFactory(post=post, user_name=f"Resident {n}")
+    CommentFactory(post=world["before"])  # another post's
+    PostLike.objects.create(post=post, visitor="a" * 32)
+    alone = summary(threads.discussion(post, cpage or 1))
+    day = post.local_date
+    request = rf.get(post.get_absolute_url(), {"cpage": cpage} if cpage else {})
+    with in_a_request(), CaptureQueriesContext(connection) as queries:
+        found, _, _ = pagedata.find(day, day + datetime.timedelta(days=1), post.slug, request)
+        ahead = summary(threads.discussion(post, cpage or 1))
+    assert found.pk == post.pk
+    past_the_last = cpage in ("3", "99")  # asked again, for page 1, as when read alone
+    assert len(queries) == (2 if past_the_last else 1)
+    assert ahead == alone
+    number = 2 if cpage == "2" else 1
+    assert alone[:4] == (number, 2, 5, 1)  # four threads; the removed comment not counted
+    names = [top[1] for top in alone[4]]
+    assert names == (["Resident 1", "Resident 2"] if number == 2 else ["Ann", "Resident 0"])
+    if number == 1:
+        [(_, _, _, _, _, _, _, [(_, jo, _, _, _, _, _, [removed])])] = alone[4][:1]
+        assert jo == "Cllr Jo Bloggs"
+        assert removed[4] and removed[5].number == 1
+
+
+def test_a_reader_with_a_comment_of_their_own_reads_their_discussion_alone(world, rf):
+    """Read ahead, the discussion is everyone's: a reader with a comment awaiting moderation
+    gets theirs, with it in place, from a query of its own."""
+    from comments import threads
+    from tests.factories import CommentFactory
+
+    post = world["post"]
+    CommentFactory(post=post, user_name="Ann")
+    mine = CommentFactory(post=post, pending=True, user_name="Me")
+    day = post.local_date
+    with in_a_request(), CaptureQueriesContext(connection) as queries:
+        pagedata.find(day, day + datetime.timedelta(days=1), post.slug, rf.get("/"))
+        everyone = summary(threads.discussion(post))
+        own = summary(threads.discussion(post, own_ids=[mine.pk]))
+    assert len(queries) == 2
+    assert [top[1] for top in everyone[4]] == ["Ann"]
+    assert [top[1] for top in own[4]] == ["Ann", "Me"]

@@ -32,10 +32,10 @@ EXPECTED = {
     # state: the banner's period, the discussion settings and the sidebar (posts/pagedata.py).
     # (A list shows no tags, and no longer asks for them.)
     "home": 5,
-    # the post with its author, picture, terms, documents and neighbours, and the site's
-    # state, in one (posts/pagedata.py); the discussion, its counts and the page's comments
-    # together (comments/threads.py)
-    "detail": 2,
+    # the post with its author, picture, terms, documents and neighbours, the site's state,
+    # and the discussion, its counts and the page's comments, in one (posts/pagedata.py,
+    # comments/threads.py)
+    "detail": 1,
     "archive-year": 5,  # as home
     "archive-month": 5,
     "archive-day": 5,
