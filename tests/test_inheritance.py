@@ -1,8 +1,11 @@
 """`{% extends %}` (core/templatetags/inheritance.py) renders as Django's own does, and finds
 the root template's blocks once per compiled template, not on every render."""
 
+import hashlib
+import inspect
+
 import pytest
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, TemplateSyntaxError, loader_tags
 from django.template.base import NodeList
 
 TEMPLATES = {
@@ -58,3 +61,10 @@ def test_the_root_templates_blocks_are_found_once(monkeypatch):
 def test_extends_twice_is_the_same_error():
     with pytest.raises(TemplateSyntaxError, match="cannot appear more than once"):
         engine(ours=True).get_template("twice.html")
+
+
+def test_djangos_render_is_the_one_repeated():
+    """Ours repeats Django 5.2's ExtendsNode.render(): if Django's changes (an upgrade), repeat
+    the new one in core/templatetags/inheritance.py, then put its digest here."""
+    source = inspect.getsource(loader_tags.ExtendsNode.render)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == "a5faa7f78356ce8c"

@@ -7,8 +7,11 @@ change (the cached loader keeps it; with DEBUG on each load compiles a new one),
 blocks found are kept on it.
 
 A builtin of the template engine (settings.TEMPLATES), loaded after Django's own, so every
-`{% extends %}` is this one, the admin's included. It parses as Django's does (the same
-errors) and renders as Django 5.2's `ExtendsNode.render()`, the walk apart.
+`{% extends %}` is this one, the admin's included. It parses with Django's own function (the
+same errors). Its `render()` repeats Django 5.2's `ExtendsNode.render()`, twenty lines,
+rather than calling it, since the walk to avoid is in its middle: tests/test_inheritance.py
+holds it to the output of Django's tag, and fails when Django's `render()` changes, to have
+it repeated again.
 """
 
 from django import template
