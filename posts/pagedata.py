@@ -68,13 +68,14 @@ class Reader:
     def make(self, values):
         if len(values) != len(self.fields):
             raise ValueError(f"{len(values)} values for {len(self.fields)} columns")
-        db = connections[DEFAULT_DB_ALIAS]  # (once, not once a value)
         converted = list(values)
-        for i, converters, column in self.converting:
-            value = converted[i]
-            for converter in converters:
-                value = converter(value, column, db)
-            converted[i] = value
+        if self.converting:
+            db = connections[DEFAULT_DB_ALIAS]  # (once, not once a value)
+            for i, converters, column in self.converting:
+                value = converted[i]
+                for converter in converters:
+                    value = converter(value, column, db)
+                converted[i] = value
         # from_db() takes the values in the order of the model's fields.
         return self.model.from_db(
             DEFAULT_DB_ALIAS, self.in_model_order, [converted[i] for i in self.model_order]
