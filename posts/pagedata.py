@@ -93,6 +93,21 @@ def _typed(reader):
     )
 
 
+def _through(field_name):
+    """(table, the post's column, the term's column) of a many-to-many field of Post, quoted."""
+    qn = connection.ops.quote_name
+    field = Post._meta.get_field(field_name)
+    table = field.remote_field.through._meta
+    return qn(table.db_table), qn(field.m2m_column_name()), qn(field.m2m_reverse_name())
+
+
+def _ranked(reader, key, alias):
+    """A reader's `Branch` columns, then its row's rank by `key` then id (ROW_NUMBER)."""
+    pk_column = connection.ops.quote_name(reader.model._meta.pk.column)
+    rank = f"ROW_NUMBER() OVER (ORDER BY {key}, {alias}.{pk_column})"
+    return (*_typed(reader), (rank, "bigint"))
+
+
 class _Sql(WrittenOnce):
     """The page's queries, each a `Packed` query of branches written here from the models'
     tables and columns (every name quoted by the database backend, every value a parameter):
@@ -146,25 +161,11 @@ class _Sql(WrittenOnce):
         self.tag = Reader(Tag, _concrete(Tag), "t")
         self.attachment = Reader(Attachment, _concrete(Attachment), "d")
 
-        def through(field_name):
-            field = post.get_field(field_name)
-            table = field.remote_field.through._meta
-            return (
-                qn(table.db_table),
-                qn(field.m2m_column_name()),
-                qn(field.m2m_reverse_name()),
-            )
-
-        categories, post_column, category_column = through("categories")
-        tags, tag_post_column, tag_column = through("tags")
+        categories, post_column, category_column = _through("categories")
+        tags, tag_post_column, tag_column = _through("tags")
         name_c = f"c.{qn(category.get_field('name').column)}"
         name_t = f"t.{qn(tag.get_field('name').column)}"
         position = f"d.{qn(attachment.get_field('position').column)}"
-
-        def ranked(reader, key, alias):
-            pk_column = qn(reader.model._meta.pk.column)
-            rank = f"ROW_NUMBER() OVER (ORDER BY {key}, {alias}.{pk_column})"
-            return (*_typed(reader), (rank, "bigint"))
 
         # The neighbours, as `Post.get_previous_published()` and `get_next_published()`.
         self.neighbour = Reader(Post, ["id", "title", "slug", "published_at"], "p")
@@ -178,19 +179,19 @@ class _Sql(WrittenOnce):
                 f" FROM f WHERE f.c{n_post + n_author} IS NOT NULL",
             ),
             "categories": Branch(
-                ranked(self.category, name_c, "c"),
+                _ranked(self.category, name_c, "c"),
                 f" FROM {qn(category.db_table)} c JOIN {categories} pc"
                 f" ON pc.{category_column} = c.{qn(category.pk.column)}"
                 f" WHERE pc.{post_column} = {found_pk}",
             ),
             "tags": Branch(
-                ranked(self.tag, name_t, "t"),
+                _ranked(self.tag, name_t, "t"),
                 f" FROM {qn(tag.db_table)} t JOIN {tags} pt"
                 f" ON pt.{tag_column} = t.{qn(tag.pk.column)}"
                 f" WHERE pt.{tag_post_column} = {found_pk}",
             ),
             "documents": Branch(
-                ranked(self.attachment, position, "d"),
+                _ranked(self.attachment, position, "d"),
                 f" FROM {qn(attachment.db_table)} d WHERE d.{in_post} = {found_pk}",
             ),
             "previous": Branch(
@@ -242,8 +243,11 @@ class _Sql(WrittenOnce):
                 )
                 for name, reader in self.settings.items()
             },
-            "listed categories": Branch(
-                (*ranked(self.category, name_c, "c"), (f"COUNT(p.{qn(post.pk.column)})", "bigint")),
+            "sidebar categories": Branch(
+                (
+                    *_ranked(self.category, name_c, "c"),
+                    (f"COUNT(p.{qn(post.pk.column)})", "bigint"),
+                ),
                 f" FROM {qn(category.db_table)} c JOIN {categories} pc"
                 f" ON pc.{category_column} = c.{qn(category.pk.column)}"
                 f" JOIN {qn(post.db_table)} p ON p.{qn(post.pk.column)} = pc.{post_column}"
@@ -359,6 +363,165 @@ def _post_from(sql, rows):
     return post, previous_post, next_post
 
 
+# --- Lists of posts ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostList:
+    """Which published posts a list shows, newest first: `kind` "home" (every post, pinned
+    ones first), "period" (`values`: the first local date and the day after the last),
+    "category" or "tag" (the term's id) or "author" (the author's id)."""
+
+    kind: str
+    values: tuple = ()
+
+
+class _ListSql(WrittenOnce):
+    """A page of a list of posts, as `Post.objects.published()…for_listing()` and a
+    Paginator read it (the posts, without their bodies and search document, with their
+    authors, pictures and categories, and the number of posts in the list), in one `Packed`
+    query: the page as the common table expression `listed`, each post numbered in its
+    order, then its posts' categories, ranked by name, and the list's size; the site's state
+    too when it is not kept."""
+
+    def __init__(self):
+        qn = connection.ops.quote_name
+        post = Post._meta
+        sql = _Sql.get()
+        self.post = Reader(
+            Post, _concrete(Post, leave_out=("body", "body_html", "search_vector")), "p"
+        )
+        self.author, self.image, self.category = sql.author, sql.image, sql.category
+
+        def col(name):
+            return f"p.{qn(post.get_field(name).column)}"
+
+        published, self.published_params = Post.objects.published_sql("p")
+        categories, post_column, category_column = _through("categories")
+        tags, tag_post_column, tag_column = _through("tags")
+        at, pk = col("published_at"), col("id")
+        filters = {
+            "home": "",
+            "period": f" AND {at} >= %s AND {at} < %s",  # as `between_local_dates()`
+            "category": f" AND {pk} IN (SELECT pc.{post_column} FROM {categories} pc"  # noqa: S608
+            f" WHERE pc.{category_column} = %s)",
+            "tag": f" AND {pk} IN (SELECT pt.{tag_post_column} FROM {tags} pt"  # noqa: S608
+            f" WHERE pt.{tag_column} = %s)",
+            "author": f" AND {col('author')} = %s",
+        }
+        readers = (self.post, self.author, self.image)
+        columns = [column for reader in readers for column in reader.columns]
+        named = {column: f"s.c{i}" for i, column in enumerate(columns)}  # in the page's rows
+
+        def order(kind, name=str):
+            newest = f"{name(at)} DESC, {name(pk)} DESC"  # Post.Meta.ordering
+            return f"{name(col('sticky'))} DESC, {newest}" if kind == "home" else newest
+
+        author, image = Author._meta, Image._meta
+        # The page (LIMIT, OFFSET), each post then numbered in its order.
+        self.listed = {
+            kind: (
+                "listed",
+                f"SELECT s.*, ROW_NUMBER() OVER (ORDER BY {order(kind, named.get)}) AS place"  # noqa: S608
+                " FROM (SELECT "
+                + ", ".join(f"{column} AS c{i}" for i, column in enumerate(columns))
+                + f" FROM {qn(post.db_table)} p"
+                f" JOIN {qn(author.db_table)} a ON a.{qn(author.pk.column)} = {col('author')}"
+                f" LEFT JOIN {qn(image.db_table)} i ON i.{qn(image.pk.column)} = {col('image')}"
+                f" WHERE {published}{condition} ORDER BY {order(kind)} LIMIT %s OFFSET %s) s",
+            )
+            for kind, condition in filters.items()
+        }
+        typed = [typed for reader in readers for typed in _typed(reader)]
+        category = Category._meta
+        self.branches = {
+            "listed posts": Branch(
+                (
+                    *((f"l.c{i}", column_type) for i, (_, column_type) in enumerate(typed)),
+                    ("l.place", "bigint"),
+                ),
+                " FROM listed l",
+            ),
+            "listed categories": Branch(
+                (
+                    (f"pc.{post_column}", post.pk.db_type(connection)),
+                    *_ranked(self.category, f"c.{qn(category.get_field('name').column)}", "c"),
+                ),
+                f" FROM {qn(category.db_table)} c JOIN {categories} pc"  # noqa: S608
+                f" ON pc.{category_column} = c.{qn(category.pk.column)}"
+                f" WHERE pc.{post_column} IN (SELECT l.c{self.post.attnames.index('id')}"
+                " FROM listed l)",
+            ),
+        }
+        # The number of posts in the list, as the Paginator counts them.
+        self.sizes = {
+            kind: Branch(
+                (("COUNT(*)", "bigint"),),
+                f" FROM {qn(post.db_table)} p WHERE {published}{condition}",  # noqa: S608
+            )
+            for kind, condition in filters.items()
+        }
+        self._queries = {}
+
+    def query(self, kind, site):
+        found = self._queries.get((kind, site))
+        if found is None:
+            branches = {**self.branches, "list size": self.sizes[kind]}
+            if site:
+                branches.update(_Sql.get().site_branches)
+            found = self._queries[kind, site] = Packed(branches, [self.listed[kind]])
+        return found
+
+
+def read_list(post_list, number, per_page):
+    """(the posts of page `number` of `post_list`, the number of posts in the list): each post
+    with its author and picture and its categories (`post.category_list`), without its body
+    and search document, as `for_listing()` leaves them; no posts for a page past the last.
+
+    One query; with the site's state too when the request has not read it yet and it is not
+    kept, as after any change to the content (as `find()` reads it)."""
+    sql = _ListSql.get()
+    published = sql.published_params()
+    values = post_list.values
+    if post_list.kind == "period":
+        moment = connection.ops.adapt_datetimefield_value
+        values = [moment(_local_midnight(day)) for day in values]
+    params = {
+        "listed": [*published, *values, per_page, (number - 1) * per_page],
+        "list size": [*published, *values],
+    }
+    found = []
+
+    def read(site):
+        query = sql.query(post_list.kind, site)
+        all_params = {**params, **_site_params(_Sql.get(), published)} if site else params
+        rows = query.rows_of(_fetch(query.sql, query.params(all_params)))
+        found.append(_list_from(sql, rows))
+        return rows
+
+    site(lambda: _site_from(_Sql.get(), read(site=True)))
+    if not found:
+        read(site=False)
+    return found[0]
+
+
+def _list_from(sql, rows):
+    """(posts in order, the number in the list) from a list query's rows by branch."""
+    n_post, n_author = len(sql.post.columns), len(sql.author.columns)
+    posts, by_pk = [], {}
+    for values in sorted(rows["listed posts"], key=itemgetter(-1)):
+        post = sql.post.make(values[:n_post])
+        post.author = sql.author.make(values[n_post : n_post + n_author])
+        image_values = values[n_post + n_author : -1]
+        post.image = sql.image.make(image_values) if image_values[0] is not None else None
+        post.keep_lists(categories=[])
+        posts.append(post)
+        by_pk[post.pk] = post
+    for post_pk, *values, _ in sorted(rows["listed categories"], key=itemgetter(-1)):
+        by_pk[post_pk].category_list.append(sql.category.make(values))
+    return posts, rows["list size"][0][0]
+
+
 # Models of site-wide settings, by name: one row each (the first by id, or the model's
 # defaults, unsaved, when none is saved), read with the site's state. An app that builds on
 # posts adds its own when it is ready (comments: "discussion", its ModerationSettings).
@@ -416,7 +579,7 @@ def _site_params(sql, published):
     today = connection.ops.adapt_datefield_value(timezone.localdate())
     return {
         "period": [today, today],
-        "listed categories": published,
+        "sidebar categories": published,
         "months": [*sql.month_params, *published],
     }
 
@@ -429,7 +592,7 @@ def _site_from(sql, rows):
         found = rows[f"settings:{name}"]
         chosen[name] = reader.make(found[0]) if found else reader.model()
     categories = []
-    for *values, _, count in sorted(rows["listed categories"], key=itemgetter(-2)):
+    for *values, _, count in sorted(rows["sidebar categories"], key=itemgetter(-2)):
         category = sql.category.make(values)
         category.num_posts = count
         categories.append(category)

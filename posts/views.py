@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -46,9 +46,31 @@ class Listed:
     pks: tuple
 
 
-def listing(request, queryset, *, show_sticky=False, empty_is_404=False):
-    """The requested page of `queryset` as a `Listed`, kept with the page cache's content
-    data.
+# No list has a millionth page (and a larger number would not fit the database's integers).
+MAX_PAGE = 10**6
+
+
+def list_page(post_list, number):
+    """Page `number` (as a query string gives it) of `post_list` (a `pagedata.PostList`),
+    as a Paginator's Page: as `paginate()` makes it, a number that is not one or a page past
+    the last is a 404 (an empty list has an empty page 1). One query (posts/pagedata.py)."""
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        raise Http404("No such page.") from None
+    if not 1 <= number <= MAX_PAGE:
+        raise Http404("No such page.")
+    posts, total = pagedata.read_list(post_list, number, settings.POSTS_PER_PAGE)
+    if number > 1 and not posts:
+        raise Http404("No such page.")
+    paginator = Paginator(posts, settings.POSTS_PER_PAGE, allow_empty_first_page=True)
+    paginator.count = total  # (counted with the page, not by counting `posts`)
+    return Page(posts, number, paginator)
+
+
+def listing(request, post_list, *, show_sticky=False, empty_is_404=False):
+    """The requested page of `post_list` (a `pagedata.PostList`) as a `Listed`, kept with the
+    page cache's content data.
 
     The list is the same for every reader and changes only with posts, terms, authors or
     images, each of which starts a new content generation: a page made afresh (page cache
@@ -60,7 +82,7 @@ def listing(request, queryset, *, show_sticky=False, empty_is_404=False):
     number = request.GET.get("page") or "1"
 
     def build():
-        page = paginate(request, queryset.for_listing())
+        page = list_page(post_list, number)
         if empty_is_404 and not page.object_list:
             raise Http404("No posts here.")
         # Random for every list made, so that nothing a post says can stand for a count.
@@ -80,14 +102,13 @@ def listing(request, queryset, *, show_sticky=False, empty_is_404=False):
     return pagecache.cached(f"list:{path}:{int(number)}", build, scope="content")
 
 
-def post_list(request, template, queryset, *, show_sticky=False, **context):
-    listed = listing(request, queryset, show_sticky=show_sticky)
+def post_list(request, template, posts, *, show_sticky=False, **context):
+    listed = listing(request, posts, show_sticky=show_sticky)
     return TemplateResponse(request, template, {"page_obj": listed, "listing": listed, **context})
 
 
 def home(request):
-    posts = Post.objects.published().order_by("-sticky", "-published_at", "-pk")
-    return post_list(request, "posts/home.html", posts, show_sticky=True)
+    return post_list(request, "posts/home.html", pagedata.PostList("home"), show_sticky=True)
 
 
 def detail(request, year, month, day, slug):
@@ -163,7 +184,7 @@ def category(request, slug):
     return post_list(
         request,
         "posts/term_archive.html",
-        term.posts.published(),
+        pagedata.PostList("category", (term.pk,)),
         term=term,
         kind="Category",
         feed_url=reverse("posts:category-feed", kwargs={"slug": slug}),
@@ -175,7 +196,7 @@ def tag(request, slug):
     return post_list(
         request,
         "posts/term_archive.html",
-        term.posts.published(),
+        pagedata.PostList("tag", (term.pk,)),
         term=term,
         kind="Tag",
         feed_url=reverse("posts:tag-feed", kwargs={"slug": slug}),
@@ -184,7 +205,8 @@ def tag(request, slug):
 
 def author(request, slug):
     person = get_object_or_404(Author, slug=slug)
-    return post_list(request, "posts/author_archive.html", person.posts.published(), author=person)
+    posts = pagedata.PostList("author", (person.pk,))
+    return post_list(request, "posts/author_archive.html", posts, author=person)
 
 
 def archive(request, year, month=None, day=None):
@@ -194,8 +216,7 @@ def archive(request, year, month=None, day=None):
     per page working out next/previous periods that this design does not show.
     """
     first, last, kind = period_or_404(year, month, day)
-    posts = Post.objects.published().between_local_dates(first, last)
-    listed = listing(request, posts, empty_is_404=True)
+    listed = listing(request, pagedata.PostList("period", (first, last)), empty_is_404=True)
     return TemplateResponse(
         request,
         "posts/date_archive.html",
