@@ -12,6 +12,10 @@ connection's statements are found again from `pg_prepared_statements` when Djang
 new connection, so a statement is never prepared twice; PREPARE is not undone by a rollback.
 Only `MAX_STATEMENTS` texts are prepared per process (the rest run as usual), so no input can
 make a connection hold an unbounded number of them.
+
+`Packed` makes one query of several (a UNION ALL of their rows, their columns sharing places
+by type), so that what a page needs comes in one round trip; `WrittenOnce` holds SQL built
+from the models once per process.
 """
 
 import hashlib
