@@ -101,6 +101,20 @@ def _through(field_name):
     return qn(table.db_table), qn(field.m2m_column_name()), qn(field.m2m_reverse_name())
 
 
+def _posts_with_author_and_picture():
+    """`FROM` the posts (`p`) with their authors (`a`) and pictures (`i`), as
+    `select_related("author", "image")` joins them."""
+    qn = connection.ops.quote_name
+    post, author, image = Post._meta, Author._meta, Image._meta
+    return (
+        f" FROM {qn(post.db_table)} p"
+        f" JOIN {qn(author.db_table)} a ON a.{qn(author.pk.column)}"
+        f" = p.{qn(post.get_field('author').column)}"
+        f" LEFT JOIN {qn(image.db_table)} i ON i.{qn(image.pk.column)}"
+        f" = p.{qn(post.get_field('image').column)}"
+    )
+
+
 def _ranked(reader, key, alias):
     """A reader's `Branch` columns, then its row's rank by `key` then id (ROW_NUMBER)."""
     pk_column = connection.ops.quote_name(reader.model._meta.pk.column)
@@ -119,7 +133,7 @@ class _Sql(WrittenOnce):
 
     def __init__(self):
         qn = connection.ops.quote_name
-        post, author, image = Post._meta, Author._meta, Image._meta
+        post = Post._meta
         # The search document is for search only: no page shows it.
         self.post = Reader(Post, _concrete(Post, leave_out=("search_vector",)), "p")
         self.author = Reader(Author, _concrete(Author), "a")
@@ -137,10 +151,8 @@ class _Sql(WrittenOnce):
         found = (
             "SELECT "  # noqa: S608
             + ", ".join(f"{column} AS c{i}" for i, column in enumerate(found_columns))
-            + f" FROM {qn(post.db_table)} p"
-            f" JOIN {qn(author.db_table)} a ON a.{qn(author.pk.column)} = {col('author')}"
-            f" LEFT JOIN {qn(image.db_table)} i ON i.{qn(image.pk.column)} = {col('image')}"
-            f" WHERE {published} AND {col('published_at')} >= %s AND {col('published_at')} < %s"
+            + _posts_with_author_and_picture()
+            + f" WHERE {published} AND {col('published_at')} >= %s AND {col('published_at')} < %s"
             f" AND {col('slug')} = %s ORDER BY {col('published_at')} DESC, {col('id')} DESC"
             " LIMIT 1"
         )
@@ -313,23 +325,34 @@ def find(first, last, slug, request=None):
     }
     for part in asked.values():
         params.update(part.params)
-    found = []
 
     def read(site):
         query = sql.query(site=site, parts=tuple(asked))
         all_params = {**params, **_site_params(sql, published)} if site else params
         rows = query.rows_of(_fetch(query.sql, query.params(all_params)))
-        found.append(_post_from(sql, rows))
-        if found[0] is not None:
+        found = _post_from(sql, rows)
+        if found is not None:
             for name, part in asked.items():
                 own = {b.split(":", 1)[1]: rows[b] for b in sql.parts[name][1]}
-                part.take(found[0][0], own)
-        return rows
+                part.take(found[0], own)
+        return found, rows
 
-    site(lambda: _site_from(sql, read(site=True)))
-    if not found:
-        read(site=False)
-    return found[0]
+    return _with_the_site(read)
+
+
+def _with_the_site(read):
+    """What `read(site)` finds (it returns that and its query's rows by branch): with the
+    site's state in the same query (`read(True)`, the state then kept by `site()`) when the
+    request has not read it yet and it is not kept, as after any change to the content."""
+    found = []
+
+    def read_both():
+        value, rows = read(True)
+        found.append(value)
+        return _site_from(_Sql.get(), rows)
+
+    site(read_both)
+    return found[0] if found else read(False)[0]
 
 
 def _fetch(query, params):
@@ -338,13 +361,22 @@ def _fetch(query, params):
         return cursor.fetchall()
 
 
+def _made(sql, post_values, author_values, image_values):
+    """A post from its columns' values, with its author and its picture (None when the
+    picture's are NULL, as a LEFT JOIN leaves them), as `select_related()` makes them."""
+    post = sql.post.make(post_values)
+    post.author = sql.author.make(author_values)
+    has_image = image_values and image_values[0] is not None
+    post.image = sql.image.make(image_values) if has_image else None
+    return post
+
+
 def _post_from(sql, rows):
     """(post, previous post, next post) from a query's rows by branch, or None."""
     if not rows["post"]:
         return None
-    post = sql.post.make(rows["post"][0])
-    post.author = sql.author.make(rows["author"][0])
-    post.image = sql.image.make(rows["image"][0]) if rows["image"] else None
+    image = rows["image"][0] if rows["image"] else None
+    post = _made(sql, rows["post"][0], rows["author"][0], image)
     lists = {}
     for name, reader in (
         ("categories", sql.category),
@@ -417,7 +449,6 @@ class _ListSql(WrittenOnce):
             newest = f"{name(at)} DESC, {name(pk)} DESC"  # Post.Meta.ordering
             return f"{name(col('sticky'))} DESC, {newest}" if kind == "home" else newest
 
-        author, image = Author._meta, Image._meta
         # The page (LIMIT, OFFSET), each post then numbered in its order.
         self.listed = {
             kind: (
@@ -425,10 +456,8 @@ class _ListSql(WrittenOnce):
                 f"SELECT s.*, ROW_NUMBER() OVER (ORDER BY {order(kind, named.get)}) AS place"  # noqa: S608
                 " FROM (SELECT "
                 + ", ".join(f"{column} AS c{i}" for i, column in enumerate(columns))
-                + f" FROM {qn(post.db_table)} p"
-                f" JOIN {qn(author.db_table)} a ON a.{qn(author.pk.column)} = {col('author')}"
-                f" LEFT JOIN {qn(image.db_table)} i ON i.{qn(image.pk.column)} = {col('image')}"
-                f" WHERE {published}{condition} ORDER BY {order(kind)} LIMIT %s OFFSET %s) s",
+                + _posts_with_author_and_picture()
+                + f" WHERE {published}{condition} ORDER BY {order(kind)} LIMIT %s OFFSET %s) s",
             )
             for kind, condition in filters.items()
         }
@@ -490,19 +519,14 @@ def read_list(post_list, number, per_page):
         "listed": [*published, *values, per_page, (number - 1) * per_page],
         "list size": [*published, *values],
     }
-    found = []
 
     def read(site):
         query = sql.query(post_list.kind, site)
         all_params = {**params, **_site_params(_Sql.get(), published)} if site else params
         rows = query.rows_of(_fetch(query.sql, query.params(all_params)))
-        found.append(_list_from(sql, rows))
-        return rows
+        return _list_from(sql, rows), rows
 
-    site(lambda: _site_from(_Sql.get(), read(site=True)))
-    if not found:
-        read(site=False)
-    return found[0]
+    return _with_the_site(read)
 
 
 def _list_from(sql, rows):
@@ -510,10 +534,12 @@ def _list_from(sql, rows):
     n_post, n_author = len(sql.post.columns), len(sql.author.columns)
     posts, by_pk = [], {}
     for values in sorted(rows["listed posts"], key=itemgetter(-1)):
-        post = sql.post.make(values[:n_post])
-        post.author = sql.author.make(values[n_post : n_post + n_author])
-        image_values = values[n_post + n_author : -1]
-        post.image = sql.image.make(image_values) if image_values[0] is not None else None
+        post = _made(
+            sql,
+            values[:n_post],
+            values[n_post : n_post + n_author],
+            values[n_post + n_author : -1],
+        )
         post.keep_lists(categories=[])
         posts.append(post)
         by_pk[post.pk] = post
