@@ -178,9 +178,7 @@ class _ReadAhead:
         if settings.PAGE_CACHE_DATA and generation is None:
             return None
         number = _page_number(request.GET.get("cpage") or 1, MAX_PAGE)
-        params = _Sql.params(number, [])
-        params["discussion:comments"] = params.pop("comments")
-        return _Asked(params, number, generation)
+        return _Asked(_Sql.params(number, []), number, generation)
 
 
 @dataclass

@@ -323,8 +323,12 @@ def find(first, last, slug, request=None):
         "previous": published,
         "next": published,
     }
-    for part in asked.values():
-        params.update(part.params)
+    for name, part in asked.items():
+        cte_names = {cte for cte, _ in sql.parts[name][0]}
+        # (Its branches' names carry its own: "discussion:comments".)
+        params.update(
+            {key if key in cte_names else f"{name}:{key}": v for key, v in part.params.items()}
+        )
 
     def read(site):
         query = sql.query(site=site, parts=tuple(asked))
@@ -563,8 +567,8 @@ def add_settings(name, model):
 # change to the content, when what they show must be read afresh too), by name. A part has
 # `sql(found_pk)`: its common table expressions ([(name, SQL)]) and branches ({name: Branch}),
 # written once, given the SQL of the found post's id; and `ask(request)`: None, or what it
-# asks of this request, with `params` ({name of a common table expression or of a branch,
-# as "part:branch": [values]}) and `take(post, rows)`, given its branches' rows by name.
+# asks of this request, with `params` ({name of one of its common table expressions or
+# branches: [values]}) and `take(post, rows)`, given its branches' rows by name.
 READ_AHEAD = {}
 
 
