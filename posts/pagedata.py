@@ -560,7 +560,7 @@ SETTINGS_MODELS = {}
 
 def add_settings(name, model):
     SETTINGS_MODELS[name] = model
-    _Sql._built = None  # written again, with it
+    _Sql._built = _ListSql._built = None  # written again, with it (lists read the site's too)
 
 
 # Parts of a post's page that other apps read with the post when it must be read (after a
